@@ -1,0 +1,34 @@
+# The two commands a user needs: `make demo` (the main job) and `make test` (the test suite).
+# Each installs missing Debian packages first (needs root or sudo on a fresh machine).
+
+SYSTEM_PACKAGES := libfftw3-dev libopenblas-dev pkg-config
+SWIFT ?= swift
+RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
+DEMO_OUT ?= out/demo
+
+.PHONY: deps demo test bench notebooks build-release
+
+deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build-release: deps
+	$(SWIFT) build -c release --product deeplense
+
+demo: build-release
+	$(RELEASE_BIN)/deeplense demo --out $(DEMO_OUT)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: deps
+	$(SWIFT) build -c release --product Bench
+	$(RELEASE_BIN)/Bench $(BENCH_ARGS)
+
+notebooks: build-release
+	./notebooks-md/regenerate.sh

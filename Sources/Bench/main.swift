@@ -1,0 +1,1 @@
+print("Bench: no cases yet")

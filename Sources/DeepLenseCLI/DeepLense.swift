@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `deeplense` command: simulate lensing data, train and evaluate domain adaptation, compare backbones.
+public struct DeepLense: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "deeplense",
+        abstract: "Rotation-equivariant CNNs and unsupervised domain adaptation for strong-lensing images.",
+        subcommands: [])
+
+    public init() {}
+}

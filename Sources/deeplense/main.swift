@@ -1,0 +1,3 @@
+import DeepLenseCLI
+
+DeepLense.main()
