@@ -19,6 +19,14 @@ open class Module {
     /// Names of tensor properties that are buffers (saved in the state dict, never trained).
     open var bufferNames: Set<String> { [] }
 
+    /// Names of buffers that hold integer counts (e.g. `numBatchesTracked`). They live in float tensors (exact up
+    /// to 2^24) but `stateDict()` marks them in `StateDict.integerKeys`, so safetensors stores them as I64 like PyTorch.
+    open var integerBufferNames: Set<String> { [] }
+
+    /// Names of `[Module]` properties whose children are keyed by index alone (`0`, `1`, ...) rather than
+    /// `name.0`, as PyTorch's `nn.Sequential` does.
+    open var indexKeyedChildLists: Set<String> { [] }
+
     /// A structurally identical fresh instance; `deepCopy()` then copies the state into it.
     /// Every concrete module overrides this (usually by calling its own initializer with its configuration).
     open func makeCopy() -> Module {
@@ -48,7 +56,8 @@ open class Module {
             if let m = value as? Module {
                 result.append((label, m))
             } else if let list = value as? [Module] {
-                for (i, m) in list.enumerated() { result.append((label.isEmpty ? "\(i)" : "\(label).\(i)", m)) }
+                let byIndex = label.isEmpty || indexKeyedChildLists.contains(label)
+                for (i, m) in list.enumerated() { result.append((byIndex ? "\(i)" : "\(label).\(i)", m)) }
             }
         }
         return result

@@ -1,8 +1,13 @@
 /// An ordered mapping from dotted keys to tensors: what `Module.stateDict()` returns and safetensors stores.
 public struct StateDict: Sendable {
     public var entries: [(key: String, tensor: Tensor)]
+    /// Keys whose values are integer counts held in float tensors (`num_batches_tracked`): serialised as I64.
+    public var integerKeys: Set<String>
 
-    public init(_ entries: [(key: String, tensor: Tensor)] = []) { self.entries = entries }
+    public init(_ entries: [(key: String, tensor: Tensor)] = [], integerKeys: Set<String> = []) {
+        self.entries = entries
+        self.integerKeys = integerKeys
+    }
 
     public var keys: [String] { entries.map(\.key) }
 
@@ -37,7 +42,17 @@ public enum StateDictError: Error, Equatable, CustomStringConvertible {
 extension Module {
     /// Copies of every parameter and buffer, keyed by dotted path.
     public func stateDict() -> StateDict {
-        StateDict(namedTensors().map { ($0.key, Tensor(shape: $0.tensor.shape, scalars: $0.tensor.scalars)) })
+        StateDict(namedTensors().map { ($0.key, Tensor(shape: $0.tensor.shape, scalars: $0.tensor.scalars)) },
+                  integerKeys: integerKeys())
+    }
+
+    /// Dotted keys of every buffer listed in some module's `integerBufferNames`.
+    func integerKeys(prefix: String = "") -> Set<String> {
+        var keys = Set(integerBufferNames.map { prefix + Module.snakeCase($0) })
+        for (key, child) in namedChildren {
+            keys.formUnion(child.integerKeys(prefix: prefix + Module.snakeCase(key) + "."))
+        }
+        return keys
     }
 
     /// Loads values into this module's tensors.

@@ -1,0 +1,50 @@
+/// Vectorised reductions over contiguous float runs. Sixteen independent partial sums let the compiler keep
+/// SIMD accumulators (a single scalar accumulator forces a serial add chain under strict IEEE semantics).
+enum VectorMath {
+    /// `sum(x[0..<count])`.
+    @inline(__always)
+    static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= count {
+            acc += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+            i += 16
+        }
+        var total = acc.sum()
+        while i < count { total += x[i]; i += 1 }
+        return total
+    }
+
+    /// `sum((x - center)^2)`.
+    @inline(__always)
+    static func sumOfSquares(_ x: UnsafePointer<Float>, count: Int, center: Float) -> Float {
+        var acc = SIMD16<Float>()
+        let c = SIMD16<Float>(repeating: center)
+        var i = 0
+        while i + 16 <= count {
+            let d = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self) - c
+            acc += d * d
+            i += 16
+        }
+        var total = acc.sum()
+        while i < count { let d = x[i] - center; total += d * d; i += 1 }
+        return total
+    }
+
+    /// `(sum(a), sum(a * b))` over two runs.
+    @inline(__always)
+    static func sumAndDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> (Float, Float) {
+        var sa = SIMD16<Float>(), sab = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= count {
+            let va = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self)
+            let vb = UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self)
+            sa += va
+            sab += va * vb
+            i += 16
+        }
+        var ta = sa.sum(), tab = sab.sum()
+        while i < count { ta += a[i]; tab += a[i] * b[i]; i += 1 }
+        return (ta, tab)
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Core
+import DomainAdaptation
+import Foundation
+import Lensing
+
+/// `deeplense evaluate`: evaluates a run's selected model on the test split of a data directory and writes
+/// `metrics.json` (accuracy in percent, `auroc_macro`, `auroc_micro`, confusion matrix, ROC curves) and the SVG plots
+/// into the run directory.
+public struct EvaluateCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Evaluate a training run's selected model on a test split; writes metrics.json and plots.")
+
+    @Option(name: .customLong("run"), help: "Run directory written by `deeplense train`.")
+    var runPath: String
+    @Option(help: "Directory holding <prefix>_test_data.npy and <prefix>_test_labels.npy.")
+    var data: String
+    @Option(help: "File prefix (optional when the directory holds one test set).")
+    var prefix: String?
+    @Option(help: "Compute threads (default: all cores).")
+    var threads: Int?
+
+    public init() {}
+
+    public func run() throws {
+        if let threads { ComputeThreads.count = threads }
+        let test = try DeepLenseDataset(directory: URL(fileURLWithPath: data), prefix: prefix, split: .test)
+        let runDirectory = URL(fileURLWithPath: runPath, isDirectory: true)
+        let m = try Experiment.evaluate(runDirectory: runDirectory, test: test)
+        print(String(format: "%@ (%d images): accuracy %.2f%%  AUROC macro %.4f  micro %.4f", test.prefix, m.sampleCount,
+                     m.accuracy, m.aurocMacro, m.aurocMicro))
+        for (k, auc) in m.perClassAUROC.enumerated() {
+            print(String(format: "  %@: AUROC %@", m.classNames[k], auc.map { String(format: "%.4f", $0) } ?? "n/a"))
+        }
+        print("wrote \(runDirectory.appendingPathComponent("metrics.json").path), confusion_matrix.svg, roc_curves.svg")
+    }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Core
+import Foundation
+import Lensing
+
+/// `deeplense simulate`: writes a balanced, deterministic simulated data set in the DeepLense layout
+/// (`<prefix>_<split>_data.npy` float32 `(N, 1, H, W)`, `<prefix>_<split>_labels.npy` int64 `(N,)`).
+public struct SimulateCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Simulate Model A or Model B strong-lensing images (no substructure / CDM subhalos / vortex).")
+
+    @Option(help: "Domain: A (source, fixed redshifts and SNR) or B (target, variable, lens light).")
+    var domain: String = "A"
+    @Option(help: "Split: train or test (disjoint random streams).")
+    var split: String = "train"
+    @Option(help: "Number of images (classes cycle 0,1,2 so they are balanced).")
+    var count: Int
+    @Option(help: "Image size: 150 (0.05\"/px, DeepLense-like) or 64 (0.1\"/px, Euclid-like).")
+    var size: Int = 150
+    @Option(help: "Random seed; the same seed gives the same bits on any thread count.")
+    var seed: UInt64 = 0
+    @Option(help: "Output directory (created if missing).")
+    var out: String
+    @Option(help: "File prefix (default: the domain letter in lower case).")
+    var prefix: String?
+    @Option(help: "Rays per pixel side (supersampling).")
+    var supersampling: Int = 2
+    @Option(help: "Compute threads (default: all cores).")
+    var threads: Int?
+    @Flag(help: "Also write <prefix>_<split>_preview.png with sample images per class.")
+    var preview = false
+    @Flag(help: "No progress bar.")
+    var quiet = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard DomainPriors.named(domain) != nil else { throw ValidationError("unknown domain '\(domain)': use A or B") }
+        guard DataSplit(rawValue: split) != nil else { throw ValidationError("unknown split '\(split)': use train or test") }
+        guard count > 0 else { throw ValidationError("--count must be positive, got \(count)") }
+        guard ImagePreset(size: size) != nil else { throw ValidationError("unsupported --size \(size): use 150 or 64") }
+        guard (1...8).contains(supersampling) else { throw ValidationError("--supersampling must be in 1...8, got \(supersampling)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let prefix, prefix.isEmpty || prefix.contains("/") { throw ValidationError("invalid --prefix '\(prefix)'") }
+    }
+
+    public func run() throws {
+        if let threads { ComputeThreads.count = threads }
+        let priors = DomainPriors.named(domain)!
+        let dataSplit = DataSplit(rawValue: split)!
+        let simulator = LensSimulator(priors: priors, preset: ImagePreset(size: size)!, supersampling: supersampling)
+        let directory = URL(fileURLWithPath: out, isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ValidationError("cannot create output directory \(out): \(error.localizedDescription)")
+        }
+        let name = prefix ?? domain.lowercased()
+        let dataURL = directory.appendingPathComponent("\(name)_\(split)_data.npy")
+        let labelURL = directory.appendingPathComponent("\(name)_\(split)_labels.npy")
+        let bar = ProgressBar("simulate \(priors.name)/\(split)", total: count, enabled: !quiet)
+        let start = Date()
+        let writer = try NpyStreamWriter(url: dataURL, kind: .float32, shape: [count, 1, size, size])
+        let chunk = 512
+        var first: [Float] = []
+        for lo in stride(from: 0, to: count, by: chunk) {
+            let range = lo..<min(count, lo + chunk)
+            let images = simulator.simulateImages(range, seed: seed, split: dataSplit) { bar.advance(by: $0) }
+            if lo == 0 { first = Array(images.prefix(min(range.count, 18) * size * size)) }
+            try writer.append(floats: images)
+        }
+        try writer.finish()
+        try NpyFile.write(int64: [count], values: simulator.labels(0..<count), to: labelURL)
+        let seconds = Date().timeIntervalSince(start)
+        bar.finish()
+        var message = "wrote \(count) images \(size)x\(size) (domain \(priors.name), \(split)) to \(dataURL.path) and \(labelURL.lastPathComponent) in "
+            + String(format: "%.2f s (%.1f images/s)", seconds, Double(count) / seconds)
+        if preview {
+            let previewURL = directory.appendingPathComponent("\(name)_\(split)_preview.png")
+            try SimulateCommand.writePreview(first, size: size, to: previewURL)
+            message += "; preview \(previewURL.lastPathComponent)"
+        }
+        print(message)
+    }
+
+    /// A grid with one row per class (up to 6 images each) from the first images (classes cycle 0,1,2).
+    static func writePreview(_ images: [Float], size: Int, to url: URL) throws {
+        let pixels = size * size
+        let n = images.count / pixels
+        var tiles: [[Float]] = []
+        var labels: [String] = []
+        let columns = max(1, min(6, n / 3))
+        for cls in SubstructureClass.allCases {
+            labels.append(cls.name)
+            for k in 0..<columns {
+                let index = cls.rawValue + 3 * k
+                tiles.append(index < n ? Array(images[(index * pixels)..<((index + 1) * pixels)])
+                                       : [Float](repeating: 0, count: pixels))
+            }
+        }
+        try ImageGrid.render(tiles: tiles, height: size, width: size, columns: columns, rowLabels: labels).writePNG(to: url)
+    }
+}

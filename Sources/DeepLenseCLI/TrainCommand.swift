@@ -1,0 +1,85 @@
+import ArgumentParser
+import Backbones
+import Core
+import DomainAdaptation
+import Foundation
+import Lensing
+
+extension MethodKind: ExpressibleByArgument {}
+
+/// `deeplense train`: trains one unsupervised domain adaptation method from a labelled source data set to an
+/// unlabelled target data set, selecting the model on held-out source data, and evaluates the selected model once on
+/// the target test split when the target directory has one.
+public struct TrainCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a domain adaptation method (source-only, adda, self-ensemble, cgdm, adamatch) on any backbone.")
+
+    @Option(help: "Method: \(MethodKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var method: MethodKind
+    @Option(help: "Backbone: \(BackboneFactory.names.joined(separator: ", ")).")
+    var backbone: String = "resnet18"
+    @Option(help: "Directory of the labelled source data (<prefix>_train_data.npy, <prefix>_train_labels.npy).")
+    var source: String
+    @Option(help: "Directory of the target data (train split used without labels; test split evaluated at the end).")
+    var target: String
+    @Option(help: "Source file prefix (optional when the directory holds one data set).")
+    var sourcePrefix: String?
+    @Option(help: "Target file prefix (optional when the directory holds one data set).")
+    var targetPrefix: String?
+    @Option(help: "Number of epochs.")
+    var epochs: Int
+    @Option(help: "Source images per batch (AdaMatch uses 3x as many target images).")
+    var batch: Int = 100
+    @Option(help: "Seed of everything random in the run.")
+    var seed: UInt64 = 0
+    @Option(help: "Run directory (checkpoints, best model, metrics, plots).")
+    var out: String
+    @Flag(help: "Continue an interrupted run from RUN_DIR/checkpoint.safetensors.")
+    var resume = false
+    @Option(help: "Early stopping patience in epochs (held-out source accuracy).")
+    var patience: Int = 15
+    @Option(help: "Share of the labelled source training data held out for model selection.")
+    var validationFraction: Double = 0.1
+    @Option(help: "Cap on iterations per epoch (for quick runs).")
+    var maxIterations: Int?
+    @Option(help: "Compute threads (default: all cores). Bit-identical resumes need the same count.")
+    var threads: Int?
+    @Flag(help: "No progress bar or epoch lines.")
+    var quiet = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard epochs > 0, batch > 0, patience > 0 else { throw ValidationError("--epochs, --batch and --patience must be positive") }
+        guard (0..<1).contains(validationFraction) else { throw ValidationError("--validation-fraction must lie in [0, 1)") }
+        guard BackboneFactory.names.contains(backbone.lowercased()) else {
+            throw ValidationError("unknown backbone '\(backbone)'; available: \(BackboneFactory.names.joined(separator: ", "))")
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    public func run() throws {
+        if let threads { ComputeThreads.count = threads }
+        let sourceData = try DeepLenseDataset(directory: URL(fileURLWithPath: source), prefix: sourcePrefix, split: .train)
+        let targetDirectory = URL(fileURLWithPath: target)
+        let targetData = try DeepLenseDataset(directory: targetDirectory, prefix: targetPrefix, split: .train)
+        let targetTest = try? DeepLenseDataset(directory: targetDirectory, prefix: targetData.prefix, split: .test)
+        var config = ExperimentConfiguration(method: method, backbone: backbone.lowercased(), epochs: epochs, batchSize: batch, seed: seed)
+        config.patience = patience
+        config.validationFraction = validationFraction
+        config.maximumIterationsPerEpoch = maxIterations
+        config.showProgress = !quiet
+        let result = try Experiment.run(config, source: sourceData, target: targetData, targetTest: targetTest,
+                                        runDirectory: URL(fileURLWithPath: out, isDirectory: true), resume: resume)
+        let t = result.training
+        print(String(format: "%@ on %@: best held-out source accuracy %.2f%% at epoch %d of %d%@", method.rawValue, backbone,
+                     t.bestValidationAccuracy, t.bestEpoch, t.completedEpochs, t.stoppedEarly ? " (early stop)" : ""))
+        if let m = result.targetMetrics {
+            print(String(format: "target test (%@): accuracy %.2f%%  AUROC macro %.4f  micro %.4f  -> %@/metrics.json",
+                         targetData.prefix, m.accuracy, m.aurocMacro, m.aurocMicro, out))
+        } else {
+            print("no target test split found in \(target); run `deeplense evaluate --run \(out) --data DIR` to evaluate")
+        }
+    }
+}

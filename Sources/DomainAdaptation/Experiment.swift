@@ -1,0 +1,176 @@
+import Backbones
+import Core
+import Foundation
+
+/// The adaptation methods by CLI name.
+public enum MethodKind: String, CaseIterable, Codable, Sendable {
+    case sourceOnly = "source-only"
+    case adda
+    case selfEnsemble = "self-ensemble"
+    case cgdm
+    case adamatch
+}
+
+/// Everything that defines a run; saved as `run.json` in the run directory.
+public struct ExperimentConfiguration: Codable, Equatable, Sendable {
+    public var method: MethodKind
+    /// A `BackboneFactory` name (`resnet18`, ...).
+    public var backbone: String
+    public var epochs: Int
+    public var batchSize: Int
+    public var seed: UInt64
+    public var patience: Int = 15
+    /// Share of the labelled source training data held out for model selection and early stopping.
+    public var validationFraction: Double = 0.1
+    public var maximumIterationsPerEpoch: Int?
+    public var hyperparameters = Hyperparameters()
+    public var classNames = ["no substructure", "spherical", "vortex"]
+    public var showProgress = true
+
+    public init(method: MethodKind, backbone: String, epochs: Int, batchSize: Int, seed: UInt64) {
+        self.method = method
+        self.backbone = backbone
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.seed = seed
+    }
+
+    var trainer: TrainerConfiguration {
+        TrainerConfiguration(epochs: epochs, batchSize: batchSize, seed: subSeed(3), patience: patience,
+                             maximumIterationsPerEpoch: maximumIterationsPerEpoch, showProgress: showProgress)
+    }
+
+    /// Independent sub-seeds: 0 backbone, 1 heads, 2 validation split, 3 trainer.
+    var seeds: SeededGenerator { SeededGenerator(seed: seed) }
+    func subSeed(_ stream: UInt64) -> UInt64 { var g = seeds.derived(stream: stream); return g.next() }
+}
+
+/// The outcome of `Experiment.run`.
+public struct RunResult: Sendable {
+    public let configuration: ExperimentConfiguration
+    public let runDirectory: URL
+    /// Training history, best epoch and early-stopping state.
+    public let training: TrainerState
+    /// Metrics of the selected model on the target test set (nil when no test set was given).
+    public let targetMetrics: ClassificationMetrics?
+}
+
+/// Builds a backbone from a factory name and a seed.
+public typealias BackboneBuilder = (_ name: String, _ seed: UInt64) throws -> Backbone
+
+/// Runs whole experiments: the library API behind `deeplense train`, `deeplense evaluate` and `deeplense compare`.
+public enum Experiment {
+    /// The default builder, `BackboneFactory.make(name:seed:)`.
+    public static let factoryBackbone: BackboneBuilder = { name, seed in try BackboneFactory.make(name: name, seed: seed) }
+
+    /// Trains `configuration.method` on source -> target, selects the model on held-out source data, and (if
+    /// `targetTest` is given) evaluates the selected model once on it, writing `metrics.json` and the plots.
+    ///
+    /// Files in `runDirectory`: `run.json`, `checkpoint.safetensors` (latest state), `best.safetensors` (selected
+    /// model), `history.json`, `training_curves.svg`, and after evaluation `metrics.json`, `confusion_matrix.svg`,
+    /// `roc_curves.svg`. ADDA first trains a source-only model in `runDirectory/source-pretraining` (same epochs,
+    /// same selection rule) and starts from its selected weights.
+    public static func run(_ configuration: ExperimentConfiguration, source: LabeledImages, target: LabeledImages,
+                           targetTest: LabeledImages? = nil, runDirectory: URL, resume: Bool = false,
+                           makeBackbone: BackboneBuilder = factoryBackbone) throws -> RunResult {
+        precondition(source.classCount == target.classCount, "source and target class counts differ")
+        try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        let configURL = runDirectory.appendingPathComponent("run.json")
+        if resume, let saved = try? readConfiguration(configURL) {
+            var comparable = configuration
+            comparable.showProgress = saved.showProgress
+            guard saved == comparable else {
+                throw CheckpointError.mismatch(path: configURL.path, reason: "the options differ from the interrupted run")
+            }
+        }
+        try writeJSON(configuration, to: configURL)
+        let split = stratifiedSplit(source, validationFraction: configuration.validationFraction, seed: configuration.subSeed(2))
+        let method = try makeMethod(configuration, classCount: source.classCount, makeBackbone: makeBackbone) { sourceOnly in
+            var pre = configuration
+            pre.method = .sourceOnly
+            let directory = runDirectory.appendingPathComponent("source-pretraining")
+            let trainer = Trainer(method: sourceOnly, configuration: pre.trainer, runDirectory: directory)
+            let summary = try trainer.fit(sourceTraining: split.training, sourceValidation: split.validation,
+                                          targetTraining: target, resume: resume)
+            try Checkpoint.loadModel(into: sourceOnly, from: summary.bestModel)
+        }
+        let trainer = Trainer(method: method, configuration: configuration.trainer, runDirectory: runDirectory)
+        let summary = try trainer.fit(sourceTraining: split.training, sourceValidation: split.validation,
+                                      targetTraining: target, resume: resume)
+        try writeJSON(summary.state.history, to: runDirectory.appendingPathComponent("history.json"))
+        try Data(EvaluationPlots.trainingCurvesSVG(summary.state.history, title: "\(configuration.method.rawValue) on \(configuration.backbone)").utf8)
+            .write(to: runDirectory.appendingPathComponent("training_curves.svg"), options: .atomic)
+        var metrics: ClassificationMetrics? = nil
+        if let targetTest {
+            try Checkpoint.loadModel(into: method, from: summary.bestModel)
+            metrics = try evaluate(method: method, on: targetTest, classNames: configuration.classNames,
+                                   batchSize: configuration.batchSize, writingTo: runDirectory)
+        }
+        return RunResult(configuration: configuration, runDirectory: runDirectory, training: summary.state, targetMetrics: metrics)
+    }
+
+    /// Evaluates a finished run's selected model on `test`, writing `metrics.json` and the plots into the run
+    /// directory (`deeplense evaluate`).
+    public static func evaluate(runDirectory: URL, test: LabeledImages,
+                                makeBackbone: BackboneBuilder = factoryBackbone) throws -> ClassificationMetrics {
+        let configuration = try readConfiguration(runDirectory.appendingPathComponent("run.json"))
+        let method = try makeMethod(configuration, classCount: test.classCount, makeBackbone: makeBackbone) { _ in }
+        try Checkpoint.loadModel(into: method, from: runDirectory.appendingPathComponent("best.safetensors"))
+        return try evaluate(method: method, on: test, classNames: configuration.classNames,
+                            batchSize: configuration.batchSize, writingTo: runDirectory)
+    }
+
+    /// Predicts `test` in batches and computes the metrics; with a directory, writes `metrics.json`,
+    /// `confusion_matrix.svg` and `roc_curves.svg` there.
+    public static func evaluate(method: UDAMethod, on test: LabeledImages, classNames: [String], batchSize: Int,
+                                writingTo directory: URL? = nil) throws -> ClassificationMetrics {
+        var probabilities: [[Double]] = [], labels: [Int] = []
+        var start = 0
+        while start < test.count {
+            let indices = Array(start..<min(start + batchSize, test.count))
+            let (x, y) = test.batch(indices)
+            let p = withoutGradient { method.predict(x).softmax(axis: 1) }
+            let c = p.shape[1]
+            for i in 0..<indices.count { probabilities.append(p.scalars[(i * c)..<((i + 1) * c)].map(Double.init)) }
+            labels += y
+            start += batchSize
+        }
+        let names = classNames.count == test.classCount ? classNames : (0..<test.classCount).map { "class \($0)" }
+        let metrics = ClassificationMetrics(probabilities: probabilities, labels: labels, classNames: names)
+        if let directory {
+            try metrics.write(to: directory.appendingPathComponent("metrics.json"))
+            try Data(EvaluationPlots.confusionMatrixSVG(metrics.confusionMatrix, classNames: names).utf8)
+                .write(to: directory.appendingPathComponent("confusion_matrix.svg"), options: .atomic)
+            try Data(EvaluationPlots.rocSVG(metrics).utf8).write(to: directory.appendingPathComponent("roc_curves.svg"), options: .atomic)
+        }
+        return metrics
+    }
+
+    /// Builds the method of a configuration with freshly initialised networks. For ADDA, `pretrain` receives the
+    /// source-only model to train before the target encoder is copied from it.
+    public static func makeMethod(_ configuration: ExperimentConfiguration, classCount: Int, makeBackbone: BackboneBuilder,
+                                  pretrain: (SourceOnly) throws -> Void) throws -> UDAMethod {
+        let encoder = try makeBackbone(configuration.backbone, configuration.subSeed(0))
+        let headSeed = configuration.subSeed(1), h = configuration.hyperparameters
+        switch configuration.method {
+        case .sourceOnly: return SourceOnly(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h)
+        case .selfEnsemble: return SelfEnsemble(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h)
+        case .cgdm: return CGDM(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h)
+        case .adamatch: return AdaMatch(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h)
+        case .adda:
+            let source = SourceOnly(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h)
+            try pretrain(source)
+            return ADDA(source: source.model, seed: configuration.subSeed(4), hyperparameters: h)
+        }
+    }
+
+    static func readConfiguration(_ url: URL) throws -> ExperimentConfiguration {
+        try JSONDecoder().decode(ExperimentConfiguration.self, from: Data(contentsOf: url))
+    }
+
+    static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(value).write(to: url, options: .atomic)
+    }
+}

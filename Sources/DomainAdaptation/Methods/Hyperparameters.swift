@@ -1,0 +1,39 @@
+/// Every method's hyperparameters, with the DeepLense reference values as defaults (DESIGN.md section 4).
+/// Stored in the run's `run.json`, so a run is reproducible from its directory.
+public struct Hyperparameters: Codable, Equatable, Sendable {
+    /// Adam learning rate of supervised training (SourceOnly, ADDA's pretraining) and of Self-Ensemble, CGDM,
+    /// AdaMatch. The one-cycle schedule peaks at this value.
+    public var learningRate: Float = 1e-3
+    /// Adam's (coupled, L2) weight decay for every optimizer.
+    public var weightDecay: Float = 5e-5
+    /// ADDA: Adam learning rate of the target encoder.
+    public var addaTargetLearningRate: Float = 1e-5
+    /// ADDA: Adam learning rate of the discriminator.
+    public var addaDiscriminatorLearningRate: Float = 1e-4
+    /// ADDA: hidden width of the discriminator MLP.
+    public var discriminatorHiddenCount: Int = 256
+    /// Self-Ensemble: EMA decay of the teacher.
+    public var emaDecay: Float = 0.999
+    /// Self-Ensemble: teacher confidence threshold of the consistency mask.
+    public var confidenceThreshold: Float = 0.96837722
+    /// Self-Ensemble: weight of the unsupervised (consistency + class balance) loss.
+    public var unsupervisedWeight: Float = 3.0
+    /// Self-Ensemble: weight of the class-balance term inside the unsupervised loss.
+    public var classBalanceWeight: Float = 0.005
+    /// CGDM: encoder discrepancy-minimisation repeats per iteration.
+    public var cgdmNumK: Int = 4
+    /// CGDM: iterations between pseudo-label refreshes.
+    public var pseudoLabelInterval: Int = 100
+    /// CGDM: weight of the target entropy term in phase 1.
+    public var entropyWeight: Float = 0.01
+    /// CGDM: weight of the weighted pseudo-label cross-entropy in phase 1.
+    public var pseudoLabelWeight: Float = 1.0
+    /// CGDM: weight of the gradient discrepancy in phase 3.
+    public var gradientDiscrepancyWeight: Float = 1.0
+    /// AdaMatch: relative confidence threshold tau.
+    public var relativeThreshold: Float = 0.9
+    /// AdaMatch: target batch size as a multiple of the source batch size.
+    public var adaMatchTargetMultiplier: Int = 3
+
+    public init() {}
+}

@@ -1,0 +1,174 @@
+import Core
+import Foundation
+
+/// Everything the trainer needs besides tensors to continue a run exactly where it stopped.
+public struct TrainerState: Codable, Equatable, Sendable {
+    /// Number of finished epochs.
+    public var completedEpochs: Int = 0
+    /// 1-based epoch of the best validation accuracy so far (0 before the first epoch).
+    public var bestEpoch: Int = 0
+    /// Best held-out source accuracy in percent (-1 before the first epoch).
+    public var bestValidationAccuracy: Double = -1
+    /// Epochs since the best one (early stopping compares this with the patience).
+    public var epochsWithoutImprovement: Int = 0
+    /// Whether early stopping ended the run.
+    public var stoppedEarly: Bool = false
+    /// The run generator's state after the last finished epoch.
+    public var generatorState: [UInt64]
+    /// One record per finished epoch.
+    public var history: [EpochRecord] = []
+
+    public init(generatorState: [UInt64]) { self.generatorState = generatorState }
+}
+
+/// Mean losses and validation accuracy of one epoch.
+public struct EpochRecord: Codable, Equatable, Sendable {
+    /// 1-based epoch.
+    public var epoch: Int
+    /// Epoch mean of each loss term the method reports.
+    public var losses: [String: Double]
+    /// Accuracy (percent) on the held-out split of the labelled source training data.
+    public var validationAccuracy: Double
+    /// Wall-clock seconds of the epoch (informational; not compared when checking reproducibility).
+    public var seconds: Double
+
+    public init(epoch: Int, losses: [String: Double], validationAccuracy: Double, seconds: Double) {
+        self.epoch = epoch
+        self.losses = losses
+        self.validationAccuracy = validationAccuracy
+        self.seconds = seconds
+    }
+}
+
+/// Why a checkpoint could not be used.
+public enum CheckpointError: Error, CustomStringConvertible {
+    case corrupt(path: String, reason: String)
+    case mismatch(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .corrupt(path, reason): return "checkpoint \(path) is damaged (\(reason)); delete it to start over"
+        case let .mismatch(path, reason): return "checkpoint \(path) does not fit this run: \(reason)"
+        }
+    }
+}
+
+/// One checkpoint file: module states (`module.<name>.<key>`), optimizer states (`optimizer.<name>.<key>`), method
+/// extras (`extra.<key>`) in safetensors, with the trainer state as JSON and a checksum of all tensor data in the
+/// metadata. Written atomically; a truncated or altered file fails the safetensors parse or the checksum on load.
+public enum Checkpoint {
+    static let format = "deeplense-uda-checkpoint-1"
+
+    /// Collects the full training state of `method`.
+    static func contents(of method: UDAMethod) -> StateDict {
+        var all = StateDict()
+        func add(_ prefix: String, _ state: StateDict) {
+            for (key, tensor) in state.entries { all.entries.append((prefix + key, tensor)) }
+            for key in state.integerKeys { all.integerKeys.insert(prefix + key) }
+        }
+        for (name, module) in method.modules { add("module.\(name).", module.stateDict()) }
+        for (name, optimizer) in method.optimizers { add("optimizer.\(name).", optimizer.stateDict()) }
+        add("extra.", method.extraState())
+        return all
+    }
+
+    /// The entries of `state` under `prefix`, with the prefix removed.
+    static func section(_ state: StateDict, _ prefix: String) -> StateDict {
+        var out = StateDict()
+        for (key, tensor) in state.entries where key.hasPrefix(prefix) {
+            let short = String(key.dropFirst(prefix.count))
+            out.entries.append((short, tensor))
+            if state.integerKeys.contains(key) { out.integerKeys.insert(short) }
+        }
+        return out
+    }
+
+    /// Writes `state` with `info` (JSON) atomically to `url`.
+    static func write(_ state: StateDict, info: Data, to url: URL) throws {
+        let metadata = ["format": format, "trainer_state": String(decoding: info, as: UTF8.self),
+                        "checksum": checksum(state)]
+        try writeAtomically(to: url) { try Safetensors.write(state, to: $0, metadata: metadata) }
+    }
+
+    /// Reads and verifies a file written by `write`.
+    static func read(from url: URL) throws -> (state: StateDict, info: Data) {
+        let contents: Safetensors.Contents
+        do {
+            contents = try Safetensors.readContents(from: url)
+        } catch {
+            throw CheckpointError.corrupt(path: url.path, reason: "\(error)")
+        }
+        guard contents.metadata["format"] == format, let info = contents.metadata["trainer_state"],
+              let sum = contents.metadata["checksum"] else {
+            throw CheckpointError.corrupt(path: url.path, reason: "not a training checkpoint (metadata missing)")
+        }
+        guard sum == checksum(contents.state) else {
+            throw CheckpointError.corrupt(path: url.path, reason: "checksum mismatch")
+        }
+        return (contents.state, Data(info.utf8))
+    }
+
+    /// Saves the trainer and method state.
+    public static func save(method: UDAMethod, trainerState: TrainerState, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try write(contents(of: method), info: try encoder.encode(trainerState), to: url)
+    }
+
+    /// Restores a method's modules, optimizers and extras from `url` and returns the trainer state.
+    public static func load(into method: UDAMethod, from url: URL) throws -> TrainerState {
+        let (state, info) = try read(from: url)
+        do {
+            for (name, module) in method.modules { try module.load(stateDict: section(state, "module.\(name).")) }
+            for (name, optimizer) in method.optimizers { try optimizer.load(stateDict: section(state, "optimizer.\(name).")) }
+            try method.loadExtraState(section(state, "extra."))
+            return try JSONDecoder().decode(TrainerState.self, from: info)
+        } catch let error as CheckpointError {
+            throw error
+        } catch {
+            throw CheckpointError.mismatch(path: url.path, reason: "\(error)")
+        }
+    }
+
+    /// Saves the prediction modules (`<name>.<key>`) as the run's selected model.
+    public static func saveModel(of method: UDAMethod, epoch: Int, to url: URL) throws {
+        var all = StateDict()
+        for (name, module) in method.predictionModules {
+            let state = module.stateDict()
+            for (key, tensor) in state.entries { all.entries.append(("\(name).\(key)", tensor)) }
+            for key in state.integerKeys { all.integerKeys.insert("\(name).\(key)") }
+        }
+        try write(all, info: Data("{\"epoch\":\(epoch)}".utf8), to: url)
+    }
+
+    /// Loads a model saved by `saveModel` into the method's prediction modules; returns its epoch.
+    @discardableResult
+    public static func loadModel(into method: UDAMethod, from url: URL) throws -> Int {
+        let (state, info) = try read(from: url)
+        do {
+            for (name, module) in method.predictionModules { try module.load(stateDict: section(state, "\(name).")) }
+        } catch {
+            throw CheckpointError.mismatch(path: url.path, reason: "\(error)")
+        }
+        let object = try? JSONSerialization.jsonObject(with: info) as? [String: Any]
+        return object?["epoch"] as? Int ?? 0
+    }
+
+    /// FNV-1a (64-bit) over every key, shape and float bit pattern, in order.
+    static func checksum(_ state: StateDict) -> String {
+        var h: UInt64 = 0xcbf29ce484222325
+        @inline(__always) func mix(_ byte: UInt8) { h = (h ^ UInt64(byte)) &* 0x100000001b3 }
+        for (key, tensor) in state.entries.sorted(by: { $0.key < $1.key }) {
+            for b in key.utf8 { mix(b) }
+            for d in tensor.shape { for k in 0..<8 { mix(UInt8(truncatingIfNeeded: d >> (8 * k))) } }
+            tensor.scalars.withUnsafeBufferPointer { values in
+                for v in values {
+                    let bits = v.bitPattern
+                    mix(UInt8(truncatingIfNeeded: bits)); mix(UInt8(truncatingIfNeeded: bits >> 8))
+                    mix(UInt8(truncatingIfNeeded: bits >> 16)); mix(UInt8(truncatingIfNeeded: bits >> 24))
+                }
+            }
+        }
+        return String(h, radix: 16)
+    }
+}

@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A read-only memory mapping of a whole file (POSIX `mmap`, `MAP_PRIVATE`). Pages are read by the kernel on
+/// first touch, so a 2.7 GB DeepLense training file costs nothing until batches are read from it.
+final class MappedFile: @unchecked Sendable {
+    /// First byte of the mapping (nil for an empty file).
+    let base: UnsafeRawPointer?
+    /// File size in bytes.
+    let size: Int
+
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw NpyError(file: path, reason: .cannotOpen(String(cString: strerror(errno)))) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw NpyError(file: path, reason: .cannotOpen(String(cString: strerror(errno))))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw NpyError(file: path, reason: .cannotOpen("not a regular file")) }
+        size = Int(info.st_size)
+        if size == 0 { base = nil; return }
+        let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let pointer, pointer != MAP_FAILED else {
+            throw NpyError(file: path, reason: .cannotOpen("mmap: " + String(cString: strerror(errno))))
+        }
+        base = UnsafeRawPointer(pointer)
+    }
+
+    /// The whole file as bytes.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
+
+    deinit {
+        if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+    }
+}

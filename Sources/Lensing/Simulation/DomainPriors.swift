@@ -1,0 +1,141 @@
+import Core
+import Foundation
+
+/// The priors of one simulated domain. `modelA` (source domain) keeps the redshifts, lens mass, PSF and SNR
+/// fixed; `modelB` (target domain) varies them and adds lens ellipticity, stronger shear and lens light.
+/// Every prior is listed in `notebooks-md/01-simulation.md`. Angles in arcsec, masses in solar masses.
+public struct DomainPriors: Sendable, Equatable {
+    public var name: String
+    public var lensRedshift: Prior
+    public var sourceRedshift: Prior
+    /// Mass inside the Einstein radius of the main lens; with the redshifts it sets `theta_E`.
+    public var einsteinMass: Prior
+    /// Main-lens axis ratio `q` (1 = SIS); the position angle is uniform.
+    public var lensAxisRatio: Prior
+    /// Standard deviation of the main-lens centre about the image centre (per axis).
+    public var lensCenterScatter: Double
+    /// External shear strength; the angle is uniform.
+    public var shearStrength: Prior
+    public var sourceSersicIndex: Prior
+    public var sourceRadius: Prior
+    public var sourceAxisRatio: Prior
+    /// Distance of the source centre from the lens axis (uniform angle, this prior on the radius).
+    public var sourceOffset: Prior
+    /// Lens light: Sersic index, half-light radius, and its intensity at the Einstein radius relative to the
+    /// central intensity of the unlensed source; nil for no lens light.
+    public var lensLight: LensLightPriors?
+    public var psfSigma: Prior
+    public var snr: Prior
+    public var countsPerUnit: Prior
+    public var subhalos: SubhaloPopulation
+    public var vortexMass: Prior
+    /// Axion mass in eV; the vortex length is `vortexLengthAt1e23 * (1e-23 eV / m_a)` arcsec.
+    public var axionMass: Prior
+    public var vortexLengthAt1e23: Double
+    /// Offset of the vortex centre from the lens centre (uniform angle, this prior on the radius).
+    public var vortexOffset: Prior
+
+    /// Lens-light priors.
+    public struct LensLightPriors: Sendable, Equatable {
+        public var sersicIndex: Prior
+        public var radius: Prior
+        public var relativeAmplitude: Prior
+    }
+
+    /// The fiducial cosmology shared by both domains.
+    public static let cosmology = FlatLambdaCDM.fiducial
+
+    /// Model A: fixed redshifts (0.5, 1.0), `theta_E = 1.2"` SIS, weak shear, fixed PSF, SNR and counts.
+    public static let modelA = DomainPriors(
+        name: "A",
+        lensRedshift: .fixed(0.5), sourceRedshift: .fixed(1.0),
+        einsteinMass: .fixed(cosmology.einsteinMass(thetaE: 1.2, lensRedshift: 0.5, sourceRedshift: 1.0)),
+        lensAxisRatio: .fixed(1), lensCenterScatter: 0, shearStrength: .uniform(0, 0.03),
+        sourceSersicIndex: .uniform(1, 1.5), sourceRadius: .uniform(0.25, 0.5), sourceAxisRatio: .uniform(0.7, 1),
+        sourceOffset: .uniform(0, 0.35),
+        lensLight: nil,
+        psfSigma: .fixed(0.1), snr: .fixed(25), countsPerUnit: .fixed(1000),
+        subhalos: SubhaloPopulation(),
+        vortexMass: .fixed(3e10), axionMass: .logUniform(1e-24, 1e-22), vortexLengthAt1e23: 0.6,
+        vortexOffset: .uniform(0, 0.1))
+
+    /// Model B: variable redshifts, lens mass, ellipticity, shear, PSF, SNR and Poisson level, plus lens light.
+    public static let modelB = DomainPriors(
+        name: "B",
+        lensRedshift: .uniform(0.3, 0.8), sourceRedshift: .uniform(1.2, 2.5),
+        einsteinMass: .logUniform(3e11, 8e11),
+        lensAxisRatio: .uniform(0.6, 1), lensCenterScatter: 0.05, shearStrength: .uniform(0, 0.08),
+        sourceSersicIndex: .uniform(0.8, 2.5), sourceRadius: .uniform(0.15, 0.45), sourceAxisRatio: .uniform(0.5, 1),
+        sourceOffset: .uniform(0, 0.6),
+        lensLight: LensLightPriors(sersicIndex: .uniform(2.5, 4), radius: .uniform(0.5, 1.2),
+                                   relativeAmplitude: .uniform(0.01, 0.05)),
+        psfSigma: .uniform(0.06, 0.14), snr: .uniform(10, 40), countsPerUnit: .logUniform(300, 3000),
+        subhalos: SubhaloPopulation(),
+        vortexMass: .logUniform(1.5e10, 5e10), axionMass: .logUniform(1e-24, 1e-22), vortexLengthAt1e23: 0.6,
+        vortexOffset: .uniform(0, 0.2))
+
+    /// The priors for a domain letter (`"A"`/`"B"`, case-insensitive), or nil.
+    public static func named(_ letter: String) -> DomainPriors? {
+        switch letter.uppercased() {
+        case "A": return .modelA
+        case "B": return .modelB
+        default: return nil
+        }
+    }
+
+    /// Draws every parameter of one image of class `label`. The order of draws is fixed, so a scene is a
+    /// pure function of the generator state.
+    public func sampleScene(label: SubstructureClass, generator g: inout SeededGenerator) -> LensScene {
+        let cosmology = DomainPriors.cosmology
+        let zl = lensRedshift.sample(&g)
+        let zs = max(sourceRedshift.sample(&g), zl + 0.1)
+        let mE = einsteinMass.sample(&g)
+        let unitThetaE = cosmology.einsteinRadius(mass: 1, lensRedshift: zl, sourceRedshift: zs)
+        let thetaE = unitThetaE * mE.squareRoot()
+        let q = lensAxisRatio.sample(&g)
+        let lensPhi = Double.pi * g.nextUniformDouble()
+        let (e1, e2) = Ellipticity.components(q: q, phi: lensPhi)
+        let center = lensCenterScatter > 0
+            ? SIMD2(lensCenterScatter * g.nextNormal(), lensCenterScatter * g.nextNormal()) : SIMD2<Double>.zero
+        let mainLens = SIE(thetaE: thetaE, e1: e1, e2: e2, centerX: center.x, centerY: center.y)
+        let gamma = shearStrength.sample(&g), shearPhi = Double.pi * g.nextUniformDouble()
+        let shear = ExternalShear(gamma1: gamma * cos(2 * shearPhi), gamma2: gamma * sin(2 * shearPhi))
+
+        let n = sourceSersicIndex.sample(&g), re = sourceRadius.sample(&g), qs = sourceAxisRatio.sample(&g)
+        let (se1, se2) = Ellipticity.components(q: qs, phi: Double.pi * g.nextUniformDouble())
+        let offset = sourceOffset.sample(&g), offsetPhi = 2 * Double.pi * g.nextUniformDouble()
+        let source = SersicProfile(amp: 1, rSersic: re, nSersic: n, e1: se1, e2: se2,
+                                   centerX: center.x + offset * cos(offsetPhi), centerY: center.y + offset * sin(offsetPhi))
+        var light: SersicProfile? = nil
+        if let lensLight {
+            let ln = lensLight.sersicIndex.sample(&g), lr = lensLight.radius.sample(&g)
+            let fraction = lensLight.relativeAmplitude.sample(&g)
+            let (le1, le2) = Ellipticity.components(q: min(1, q + 0.1 * g.nextUniformDouble()), phi: lensPhi)
+            var profile = SersicProfile(amp: 1, rSersic: lr, nSersic: ln, e1: le1, e2: le2, centerX: center.x, centerY: center.y)
+            let atEinsteinRadius = profile.intensity(scaledRadiusSquared: pow(thetaE / lr, 2))
+            profile.amp = fraction * exp(source.bn) / atEinsteinRadius
+            light = profile
+        }
+        let psf = psfSigma.sample(&g), snrValue = snr.sample(&g), counts = countsPerUnit.sample(&g)
+
+        var halos: [Subhalo] = []
+        var vortex: LineMass? = nil
+        var vMass = 0.0
+        switch label {
+        case .none: break
+        case .cdm:
+            halos = subhalos.sample(lensCenter: center, hostThetaE: thetaE, hostEinsteinMass: mE, unitThetaE: unitThetaE,
+                                    cosmology: cosmology, lensRedshift: zl, generator: &g)
+        case .vortex:
+            vMass = vortexMass.sample(&g)
+            let length = vortexLengthAt1e23 * 1e-23 / axionMass.sample(&g)
+            let angle = Double.pi * g.nextUniformDouble()
+            let r = vortexOffset.sample(&g), phi = 2 * Double.pi * g.nextUniformDouble()
+            vortex = LineMass(thetaE: unitThetaE * vMass.squareRoot(), length: length, angle: angle,
+                              centerX: center.x + r * cos(phi), centerY: center.y + r * sin(phi))
+        }
+        return LensScene(label: label, lensRedshift: zl, sourceRedshift: zs, mainLens: mainLens, shear: shear,
+                         subhalos: halos, vortex: vortex, vortexMass: vMass, source: source, lensLight: light,
+                         psfSigma: psf, snr: snrValue, countsPerUnit: counts)
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+
+/// The summed deflection of many subhalos, arranged for fast evaluation along image rows.
+///
+/// Every subhalo is first added everywhere as a point mass of its total mass (a branch-free SIMD loop); for
+/// truncated NFW halos the difference "exact TNFW minus point mass" is then added inside the disc where it
+/// exceeds `tolerance` (arcsec). Outside that disc the TNFW's projected mass has converged, so the point-mass
+/// deflection is exact to `tolerance`: the radius comes from bisection on the monotonically decreasing
+/// `|alpha_TNFW(R) - alpha_pm(R)| = R |a(R) - theta_E^2 / R^2|`.
+struct SubhaloField {
+    /// Point-mass strengths `theta_E^2` and centres, structure-of-arrays for the SIMD loop.
+    var x: [Double] = []
+    var y: [Double] = []
+    var strength: [Double] = []
+    /// Truncated NFW halos with the squared radius of their exact-evaluation disc.
+    var nearField: [(profile: TNFW, radiusSquared: Double, strength: Double)] = []
+
+    init(subhalos: [Subhalo], tolerance: Double) {
+        x.reserveCapacity(subhalos.count)
+        for s in subhalos {
+            x.append(s.x)
+            y.append(s.y)
+            strength.append(s.thetaE * s.thetaE)
+            guard s.isTNFW else { continue }
+            let profile = TNFW(pointMassThetaE: s.thetaE, Rs: s.Rs, rTrunc: s.rTrunc, centerX: s.x, centerY: s.y)
+            let m = s.thetaE * s.thetaE
+            func excess(_ r: Double) -> Double { r * abs(profile.deflectionFactor(radiusSquared: r * r) - m / (r * r)) }
+            var lo = log(1e-4 * min(s.Rs, s.rTrunc)), hi = log(100.0)
+            if excess(exp(hi)) > tolerance {
+                lo = hi
+            } else {
+                for _ in 0..<40 {
+                    let mid = 0.5 * (lo + hi)
+                    if excess(exp(mid)) > tolerance { lo = mid } else { hi = mid }
+                }
+            }
+            let radius = exp(hi)
+            nearField.append((profile, radius * radius, m))
+        }
+    }
+
+    var isEmpty: Bool { x.isEmpty }
+
+    /// Adds the field along one row of rays: positions `xs[0..<count]` at height `rowY`.
+    func accumulate(rowY: Double, xs: UnsafePointer<Double>, count: Int,
+                    alphaX: UnsafeMutablePointer<Double>, alphaY: UnsafeMutablePointer<Double>) {
+        let k = x.count
+        guard k > 0 else { return }
+        x.withUnsafeBufferPointer { cx in
+            y.withUnsafeBufferPointer { cy in
+                strength.withUnsafeBufferPointer { m in
+                    var i = 0
+                    while i + 4 <= count {
+                        let px = SIMD4(xs[i], xs[i + 1], xs[i + 2], xs[i + 3])
+                        var sx = SIMD4<Double>.zero, sy = SIMD4<Double>.zero
+                        for h in 0..<k {
+                            let dx = px - cx[h]
+                            let dy = rowY - cy[h]
+                            let r2 = dx * dx + (dy * dy + 1e-30)
+                            let f = m[h] / r2
+                            sx += f * dx
+                            sy += f * dy
+                        }
+                        for l in 0..<4 {
+                            alphaX[i + l] += sx[l]
+                            alphaY[i + l] += sy[l]
+                        }
+                        i += 4
+                    }
+                    while i < count {
+                        var sx = 0.0, sy = 0.0
+                        for h in 0..<k {
+                            let dx = xs[i] - cx[h], dy = rowY - cy[h]
+                            let f = m[h] / (dx * dx + dy * dy + 1e-30)
+                            sx += f * dx
+                            sy += f * dy
+                        }
+                        alphaX[i] += sx
+                        alphaY[i] += sy
+                        i += 1
+                    }
+                }
+            }
+        }
+        for (profile, radiusSquared, m) in nearField {
+            let dy = rowY - profile.centerY
+            let span2 = radiusSquared - dy * dy
+            guard span2 > 0 else { continue }
+            let span = span2.squareRoot()
+            let lo = lowerIndex(xs, count, profile.centerX - span)
+            var i = lo
+            while i < count && xs[i] <= profile.centerX + span {
+                let dx = xs[i] - profile.centerX
+                let r2 = dx * dx + dy * dy + 1e-30
+                let f = profile.deflectionFactor(radiusSquared: r2) - m / r2
+                alphaX[i] += f * dx
+                alphaY[i] += f * dy
+                i += 1
+            }
+        }
+    }
+
+    /// First index with `xs[i] >= value` in the increasing array `xs`.
+    private func lowerIndex(_ xs: UnsafePointer<Double>, _ count: Int, _ value: Double) -> Int {
+        var lo = 0, hi = count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if xs[mid] < value { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+}

@@ -1,0 +1,64 @@
+import DeepLenseCLI
+import Foundation
+import Testing
+
+/// Every `deeplense ...` command shown in `notebooks-md/` must parse with the current CLI, so the notebooks
+/// cannot drift from the commands they document.
+@Suite struct NotebookCommandTests {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Command lines in fenced code blocks that start with `deeplense` or `$ deeplense` (backslash continuations joined).
+    static func notebookCommands() throws -> [(file: String, arguments: [String])] {
+        let folder = repositoryRoot.appendingPathComponent("notebooks-md")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        var result: [(String, [String])] = []
+        for name in files.sorted() where name.hasSuffix(".md") {
+            let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+            var inCode = false
+            var pending = ""
+            for raw in text.components(separatedBy: "\n") {
+                let line = raw.trimmingCharacters(in: .whitespaces)
+                if line.hasPrefix("```") { inCode.toggle(); pending = ""; continue }
+                guard inCode else { continue }
+                var command = pending.isEmpty ? line : pending + " " + line
+                if command.hasSuffix("\\") { pending = String(command.dropLast()); continue }
+                pending = ""
+                if command.hasPrefix("$ ") { command.removeFirst(2) }
+                for prefix in [".build/release/deeplense ", "swift run -c release deeplense ", "deeplense "] where command.hasPrefix(prefix) {
+                    let rest = String(command.dropFirst(prefix.count))
+                    let withoutRedirect = rest.components(separatedBy: " |").first!.components(separatedBy: " >").first!
+                    result.append((name, shellWords(withoutRedirect)))
+                    break
+                }
+            }
+        }
+        return result
+    }
+
+    static func shellWords(_ s: String) -> [String] {
+        var words: [String] = [], current = "", quote: Character? = nil
+        for ch in s {
+            if let q = quote { if ch == q { quote = nil } else { current.append(ch) }; continue }
+            if ch == "\"" || ch == "'" { quote = ch; continue }
+            if ch == " " { if !current.isEmpty { words.append(current); current = "" }; continue }
+            current.append(ch)
+        }
+        if !current.isEmpty { words.append(current) }
+        return words
+    }
+
+    @Test func everyNotebookCommandParses() throws {
+        for (file, arguments) in try Self.notebookCommands() {
+            do {
+                _ = try DeepLense.parseAsRoot(arguments)
+            } catch {
+                Issue.record("\(file): `deeplense \(arguments.joined(separator: " "))` does not parse: \(DeepLense.message(for: error))")
+            }
+        }
+    }
+
+    @Test func shellWordSplitting() {
+        #expect(Self.shellWords("simulate --out 'a b' --count 3") == ["simulate", "--out", "a b", "--count", "3"])
+    }
+}

@@ -1,0 +1,72 @@
+import Backbones
+import Core
+import DomainAdaptation
+import Foundation
+
+/// A small backbone for fast tests: `Conv2D(1, channels, 3, padding 1) - BatchNorm2D - ReLU - global average pool -
+/// Linear(channels, featureCount)`, `[N, 1, H, W] -> [N, featureCount]`.
+final class TinyBackbone: Layer, Backbone {
+    let conv: Conv2D
+    let bn: BatchNorm2D
+    let fc: Linear
+    let featureCount: Int
+    private let _channels: Int, _seed: UInt64
+    var architectureName: String { "tiny" }
+
+    init(featureCount: Int = 8, channels: Int = 6, seed: UInt64 = 0) {
+        var g = SeededGenerator(seed: seed)
+        conv = Conv2D(inputChannels: 1, outputChannels: channels, kernelSize: 3, padding: 1, generator: &g)
+        bn = BatchNorm2D(featureCount: channels)
+        fc = Linear(inputFeatures: channels, outputFeatures: featureCount, generator: &g)
+        self.featureCount = featureCount
+        _channels = channels
+        _seed = seed
+        super.init()
+    }
+
+    override func forward(_ images: Tensor) -> Tensor { fc(bn(conv(images)).relu().globalAvgPool2d()) }
+    override func makeCopy() -> Module { TinyBackbone(featureCount: featureCount, channels: _channels, seed: _seed) }
+}
+
+let tinyBuilder: BackboneBuilder = { _, seed in TinyBackbone(seed: seed) }
+
+/// A three-class texture task: class 0 horizontal stripes, class 1 vertical stripes, class 2 a checkerboard, each with a
+/// random phase, amplitude and additive noise. The target domain applies a global intensity change
+/// `x -> contrast * x + offset` to freshly drawn images: a feature-level shift under which a source-trained network with
+/// batch norm (normalising with source statistics) misreads the target images, and which adaptation that sees target
+/// feature statistics (batch norm in training mode on target batches, adversarial or consistency terms) can undo.
+func textureImages(count: Int, size: Int = 12, seed: UInt64, contrast: Float = 1, offset: Float = 0) -> InMemoryImages {
+    var g = SeededGenerator(seed: seed)
+    var pixels: [Float] = []
+    var labels: [Int] = []
+    for i in 0..<count {
+        let label = i % 3
+        let phase = g.nextInt(below: 4), amplitude = g.uniform(Float(0.6), Float(1.4))
+        for y in 0..<size {
+            for x in 0..<size {
+                let on: Bool
+                switch label {
+                case 0: on = ((y + phase) / 2) % 2 == 0
+                case 1: on = ((x + phase) / 2) % 2 == 0
+                default: on = (((x + phase) / 2) + ((y + phase) / 2)) % 2 == 0
+                }
+                let value = (on ? amplitude : 0) + g.normal(std: 0.3)
+                pixels.append(contrast * value + offset)
+            }
+        }
+        labels.append(label)
+    }
+    return InMemoryImages(pixels: pixels, labels: labels, imageShape: [1, size, size], classCount: 3)
+}
+
+/// A fresh empty temporary directory.
+func temporaryDirectory(_ name: String = #function) -> URL {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("da-tests-\(name.filter { $0.isLetter || $0.isNumber })-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+func fixtureURL(_ name: String) -> URL {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").appendingPathComponent(name)
+}

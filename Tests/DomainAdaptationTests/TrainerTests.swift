@@ -1,0 +1,107 @@
+import Backbones
+import Core
+import DomainAdaptation
+import Foundation
+import Testing
+
+@Suite struct TrainerTests {
+    let source = textureImages(count: 24, size: 12, seed: 1)
+    let target = textureImages(count: 24, size: 12, seed: 2, contrast: 0.5, offset: 1)
+
+    func configuration(epochs: Int) -> TrainerConfiguration {
+        TrainerConfiguration(epochs: epochs, batchSize: 6, seed: 42, maximumIterationsPerEpoch: 2, showProgress: false)
+    }
+
+    func states(_ method: UDAMethod) -> [String: [Float]] {
+        var all: [String: [Float]] = [:]
+        for (name, module) in method.modules { for (k, t) in module.stateDict().entries { all["m.\(name).\(k)"] = t.scalars } }
+        for (name, opt) in method.optimizers { for (k, t) in opt.stateDict().entries { all["o.\(name).\(k)"] = t.scalars } }
+        for (k, t) in method.extraState().entries { all["x.\(k)"] = t.scalars }
+        return all
+    }
+
+    /// Resuming from the checkpoint written after epoch 1 ends with bit-identical modules, optimizer states and
+    /// method state to the uninterrupted three-epoch run (same seed, same thread count). CGDM has the most state
+    /// (two optimizers, pseudo-labels refreshed every iteration here); SourceOnly has the one-cycle schedule.
+    @Test(arguments: [MethodKind.cgdm, MethodKind.sourceOnly])
+    func resumeIsBitIdentical(kind: MethodKind) throws {
+        var h = Hyperparameters()
+        h.pseudoLabelInterval = 1
+        func make() -> UDAMethod {
+            kind == .cgdm ? CGDM(encoder: TinyBackbone(seed: 3), classCount: 3, seed: 4, hyperparameters: h)
+                : SourceOnly(encoder: TinyBackbone(seed: 3), classCount: 3, seed: 4, hyperparameters: h)
+        }
+        let full = temporaryDirectory(), interrupted = temporaryDirectory()
+        let trainer = Trainer(method: make(), configuration: configuration(epochs: 3), runDirectory: full)
+        trainer.onEpochEnd = { record, _ in
+            if record.epoch == 1 {
+                try? FileManager.default.copyItem(at: trainer.checkpointURL,
+                                                  to: interrupted.appendingPathComponent("checkpoint.safetensors"))
+            }
+        }
+        let uninterrupted = try trainer.fit(sourceTraining: source, sourceValidation: source, targetTraining: target)
+        #expect(uninterrupted.state.completedEpochs == 3)
+
+        let resumedMethod = make()
+        let resumed = try Trainer(method: resumedMethod, configuration: configuration(epochs: 3), runDirectory: interrupted)
+            .fit(sourceTraining: source, sourceValidation: source, targetTraining: target, resume: true)
+        #expect(resumed.state.completedEpochs == 3)
+        #expect(resumed.state.generatorState == uninterrupted.state.generatorState)
+        #expect(resumed.state.history.map(\.losses) == uninterrupted.state.history.map(\.losses))
+        let a = states(trainer.method), b = states(resumedMethod)
+        #expect(a.keys.sorted() == b.keys.sorted())
+        for key in a.keys { #expect(a[key] == b[key], "\(key)") }
+    }
+
+    /// A method whose weights become NaN in epoch 2 stops the run with a clear error; the epoch-1 checkpoint stays
+    /// and loads.
+    @Test func nonFiniteLossStopsTheRun() throws {
+        final class Poisoned: UDAMethod {
+            let inner = SourceOnly(encoder: TinyBackbone(seed: 3), classCount: 3, seed: 4)
+            var name: String { "poisoned" }
+            var modules: [(name: String, module: Module)] { inner.modules }
+            var optimizers: [(name: String, optimizer: Optimizer)] { inner.optimizers }
+            var predictionModules: [(name: String, module: Module)] { inner.predictionModules }
+            func prepare(totalIterations: Int, targetImages: LabeledImages, batchSize: Int) {
+                inner.prepare(totalIterations: totalIterations, targetImages: targetImages, batchSize: batchSize)
+            }
+            func step(source: (images: Tensor, labels: [Int]), target: TargetBatch, context: IterationContext,
+                      generator: inout SeededGenerator) -> [String: Float] {
+                if context.epoch == 1 { (inner.model.encoder as! TinyBackbone).fc.weight.assign([Float](repeating: .nan, count: 48)) }
+                return inner.step(source: source, target: target, context: context, generator: &generator)
+            }
+            func predict(_ images: Tensor) -> Tensor { inner.predict(images) }
+        }
+        let dir = temporaryDirectory()
+        let trainer = Trainer(method: Poisoned(), configuration: configuration(epochs: 3), runDirectory: dir)
+        #expect {
+            _ = try trainer.fit(sourceTraining: source, sourceValidation: source, targetTraining: target)
+        } throws: { error in
+            guard case let TrainingError.nonFiniteLoss(epoch, _, term, _, checkpoint)? = error as? TrainingError else { return false }
+            return epoch == 2 && term == "source_ce" && checkpoint == trainer.checkpointURL.path
+                && "\(error)".contains("last good checkpoint")
+        }
+        let state = try Checkpoint.load(into: SourceOnly(encoder: TinyBackbone(seed: 3), classCount: 3, seed: 4),
+                                        from: trainer.checkpointURL)
+        #expect(state.completedEpochs == 1)
+    }
+
+    /// A truncated checkpoint, and one with a changed data byte, are rejected on load.
+    @Test func damagedCheckpointIsDetected() throws {
+        let dir = temporaryDirectory()
+        let method = SourceOnly(encoder: TinyBackbone(seed: 3), classCount: 3, seed: 4)
+        let url = dir.appendingPathComponent("checkpoint.safetensors")
+        try Checkpoint.save(method: method, trainerState: TrainerState(generatorState: [1, 2, 3, 4]), to: url)
+        let bytes = try Data(contentsOf: url)
+        _ = try Checkpoint.load(into: method, from: url)
+
+        try bytes.prefix(bytes.count / 2).write(to: url)
+        #expect(throws: CheckpointError.self) { _ = try Checkpoint.load(into: method, from: url) }
+
+        var flipped = bytes
+        flipped[flipped.count - 3] ^= 0x40
+        try flipped.write(to: url)
+        #expect(throws: CheckpointError.self) { _ = try Checkpoint.load(into: method, from: url) }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(".checkpoint.safetensors.tmp-\(getpid())").path))
+    }
+}
