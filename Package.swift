@@ -34,7 +34,7 @@ let package = Package(
                 "Core", "Lensing", "Equivariant", "Backbones", "DomainAdaptation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "deeplense", dependencies: ["DeepLenseCLI"]),
+        .executableTarget(name: "deeplense", dependencies: ["DeepLenseCLI", "Core"]),
         .executableTarget(
             name: "Bench",
             dependencies: ["Core", "Lensing", "Equivariant", "Backbones", "CBLAS"]),

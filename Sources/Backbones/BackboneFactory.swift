@@ -19,6 +19,14 @@ public enum BackboneFactory {
 
     private static let builders: [(name: String, summary: String, build: (UInt64) -> Backbone)] = [
         ("resnet18", "torchvision ResNet18, 1 input channel, fc 512 -> 256", { ResNet18(featureCount: 256, seed: $0) }),
+        ("c8resnet", "C8-equivariant ResNet18, channel-matched (8-16-32-64 regular fields)",
+         { EquivariantResNet(group: .cyclic(8), width: .channelMatched, name: "c8resnet", seed: $0) }),
+        ("c8resnet-pm", "C8-equivariant ResNet18, parameter-matched (23-45-91-181 regular fields)",
+         { EquivariantResNet(group: .cyclic(8), width: .parameterMatched, name: "c8resnet-pm", seed: $0) }),
+        ("c4resnet", "C4-equivariant ResNet18, channel-matched (16-32-64-128 regular fields)",
+         { EquivariantResNet(group: .cyclic(4), width: .channelMatched, name: "c4resnet", seed: $0) }),
+        ("d8resnet", "D8-equivariant ResNet18 (rotations and reflections), channel-matched (4-8-16-32 regular fields)",
+         { EquivariantResNet(group: .dihedral(8), width: .channelMatched, name: "d8resnet", seed: $0) }),
     ]
 
     /// A freshly initialised backbone; the same name and seed give the same weights.

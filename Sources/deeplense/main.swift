@@ -1,3 +1,5 @@
+import Core
 import DeepLenseCLI
 
+AllocatorTuning.apply()
 DeepLense.main()

@@ -20,7 +20,51 @@ private func naiveConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride s: Int, 
     return out
 }
 
+/// Float64 gradients of `sum(dy * conv(x, w))`: `dx` and `dw` by scattering every tap, `db` by summing dy.
+private func naiveConv2dGradients(_ x: Tensor, _ w: Tensor, _ dy: Tensor, stride s: Int, padding p: Int, dilation d: Int)
+    -> (dx: [Double], dw: [Double], db: [Double]) {
+    let n = x.shape[0], c = x.shape[1], h = x.shape[2], wd = x.shape[3]
+    let co = w.shape[0], kh = w.shape[2], kw = w.shape[3], ho = dy.shape[2], wo = dy.shape[3]
+    var dx = [Double](repeating: 0, count: x.count), dw = [Double](repeating: 0, count: w.count)
+    var db = [Double](repeating: 0, count: co)
+    for b0 in 0..<n { for o in 0..<co { for oy in 0..<ho { for ox in 0..<wo {
+        let g = Double(dy.scalars[((b0 * co + o) * ho + oy) * wo + ox])
+        db[o] += g
+        for ci in 0..<c { for i in 0..<kh { for j in 0..<kw {
+            let iy = oy * s - p + i * d, ix = ox * s - p + j * d
+            guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
+            let xi = ((b0 * c + ci) * h + iy) * wd + ix, wi = ((o * c + ci) * kh + i) * kw + j
+            dx[xi] += g * Double(w.scalars[wi])
+            dw[wi] += g * Double(x.scalars[xi])
+        } } }
+    } } } }
+    return (dx, dw, db)
+}
+
 @Suite struct ConvolutionTests {
+    /// The three schedules (per-thread row bands of one large image, per-thread tiles of several small images,
+    /// shared chunks for a batch smaller than the thread count) against float64 sums. Sums of up to a few
+    /// hundred float32 products: 1e-5 relative.
+    @Test(arguments: [
+        (2, 32, 4, 33, 33, 3, 1, 1, 1), (8, 3, 5, 12, 12, 3, 1, 1, 1), (1, 4, 3, 10, 9, 3, 2, 1, 1),
+        (6, 5, 4, 9, 10, 5, 2, 2, 1), (4, 8, 6, 20, 22, 3, 1, 2, 2), (4, 3, 2, 17, 16, 5, 1, 2, 1),
+    ])
+    func backwardMatchesFloat64Reference(_ c: (Int, Int, Int, Int, Int, Int, Int, Int, Int)) {
+        let (n, cin, cout, h, w, k, s, p, d) = c
+        let x = testTensor([n, cin, h, w], seed: 14)
+        let weight = testTensor([cout, cin, k, k], seed: 15)
+        let bias = testTensor([cout], seed: 16)
+        let y = x.conv2d(weight, bias: bias, stride: s, padding: p, dilation: d)
+        let ref = naiveConv2d(x, weight, bias, stride: s, padding: p, dilation: d)
+        #expect(relativeError(y.scalars, ref.map(Float.init)) < 1e-5, "forward \(c)")
+        let dy = testTensor(y.shape, seed: 17, requiresGrad: false)
+        y.backward(dy)
+        let expected = naiveConv2dGradients(x, weight, dy, stride: s, padding: p, dilation: d)
+        #expect(relativeError(x.grad!.scalars, expected.dx.map(Float.init)) < 1e-5, "input gradient \(c)")
+        #expect(relativeError(weight.grad!.scalars, expected.dw.map(Float.init)) < 1e-5, "weight gradient \(c)")
+        #expect(relativeError(bias.grad!.scalars, expected.db.map(Float.init)) < 1e-5, "bias gradient \(c)")
+    }
+
     /// Float32 GEMM over at most 7*7*4 = 196 products of values in [-1, 1]: round-off stays below ~1e-5
     /// relative to the output scale, so 1e-5 catches any indexing error (which is O(1)).
     @Test(arguments: [
@@ -29,6 +73,7 @@ private func naiveConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride s: Int, 
         (2, 4, 3, 8, 9, 1, 2, 0, 1), (2, 2, 3, 12, 11, 5, 1, 2, 1), (3, 1, 4, 13, 12, 7, 2, 3, 1),
         (2, 3, 2, 11, 10, 3, 1, 2, 2), (2, 2, 3, 9, 12, 5, 2, 3, 1), (4, 3, 3, 6, 5, 3, 2, 1, 1),
         (2, 2, 2, 10, 10, 3, 2, 3, 2), (40, 3, 4, 3, 3, 3, 1, 1, 1), (2, 3, 6, 24, 24, 1, 1, 0, 1),
+        (2, 2, 3, 2, 2, 5, 1, 2, 1), (3, 2, 2, 1, 4, 3, 1, 1, 1),
     ])
     func forwardMatchesFloat64Reference(
         _ c: (Int, Int, Int, Int, Int, Int, Int, Int, Int)

@@ -121,6 +121,36 @@ private func close(_ a: [Float], _ b: [Double], tolerance: Double = 1e-6) -> Boo
         }
     }
 
+    @Test func largeTensorsTakeTheVectorisedParallelPathWithTheSameRule() {
+        let n = 70_003  // above the parallel threshold and not a multiple of the 8 lanes
+        var gen = SeededGenerator(seed: 21)
+        let start = gen.uniforms(n, -1, 1)
+        let grads = [gen.uniforms(n, -1, 1), gen.uniforms(n, -1, 1)]
+        let p = Tensor(shape: [n], scalars: start, requiresGrad: true)
+        let q = Tensor(shape: [n], scalars: start, requiresGrad: true)
+        let adam = Adam(parameters: [p], learningRate: 0.01, weightDecay: 0.1)
+        let sgd = SGD(parameters: [q], learningRate: 0.1, momentum: 0.9, weightDecay: 0.1, nesterov: true)
+        var x = start.map(Double.init), m = [Double](repeating: 0, count: n), v = m
+        var y = x, buf = m
+        for (step, g) in grads.enumerated() {
+            setGradient(p, g); adam.step()
+            setGradient(q, g); sgd.step()
+            let t = Double(step + 1)
+            for i in 0..<n {
+                let gi = Double(g[i]) + 0.1 * x[i]
+                m[i] = 0.9 * m[i] + 0.1 * gi
+                v[i] = 0.999 * v[i] + 0.001 * gi * gi
+                x[i] -= 0.01 / (1 - pow(0.9, t)) * m[i] / (v[i].squareRoot() / (1 - pow(0.999, t)).squareRoot() + 1e-8)
+                let d = Double(g[i]) + 0.1 * y[i]
+                buf[i] = step == 0 ? d : 0.9 * buf[i] + d
+                y[i] -= 0.1 * (d + 0.9 * buf[i])
+            }
+        }
+        // Adam divides by sqrt(v) ~ |g|: tiny gradients amplify float32 rounding, hence 1e-5 rather than 1e-6.
+        #expect(close(p.scalars, x, tolerance: 1e-5))
+        #expect(close(q.scalars, y, tolerance: 1e-5))
+    }
+
     @Test func stepSkipsParametersWithoutGradientAndBumpsVersion() {
         let a = Tensor(shape: [2], scalars: [1, 2], requiresGrad: true)
         let b = Tensor(shape: [2], scalars: [3, 4], requiresGrad: true)

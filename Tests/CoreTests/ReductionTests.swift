@@ -46,6 +46,21 @@ func arange(_ shape: [Int], requiresGrad: Bool = false) -> Tensor {
         }
     }
 
+    @Test func fullSumOfALargeTensorSplitOverThreads() {
+        let x = testTensor([300_001], seed: 6, low: 0, high: 1, requiresGrad: false)
+        let reference = x.scalars.reduce(0.0) { $0 + Double($1) }
+        // Float strips of 4096 (8 chains of 512 additions, relative round-off ~512 * 6e-8 = 3e-5 per strip at
+        // worst, far less on average) summed in double: 1e-5 relative is a safe bound.
+        #expect(Swift.abs(Double(x.sum().item) - reference) < 1e-5 * reference)
+        // Sums over many rows (parallel over output elements), including a strided middle axis.
+        let y = testTensor([64, 40, 33], seed: 7, requiresGrad: false)
+        let s = y.sum(axes: [1]).scalars
+        for (o, i) in [(0, 0), (31, 17), (63, 32)] {
+            let ref = (0..<40).reduce(0.0) { $0 + Double(y.scalars[(o * 40 + $1) * 33 + i]) }
+            #expect(Swift.abs(Double(s[o * 33 + i]) - ref) < 1e-5)
+        }
+    }
+
     @Test func sumAndMeanGradients() {
         let x = testTensor([2, 3, 4, 5], seed: 31)
         for axes in [[0], [1], [3], [0, 2], [1, 2], [2, 3], [0, 1, 2, 3], [-1, 0]] {

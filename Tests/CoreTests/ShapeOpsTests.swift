@@ -50,6 +50,12 @@ func naivePermute(_ x: Tensor, _ perm: [Int]) -> [Float] {
         }
     }
 
+    @Test func largePermuteSplitOverThreadsMatchesNaive() {
+        // NCHW -> NHWC on [4, 3, 100, 100]: 4 batched 3 x 10000 transposes, 1252 tiles spread over threads.
+        let x = testTensor([4, 3, 100, 100], seed: 47, requiresGrad: false)
+        #expect(x.permuted([0, 2, 3, 1]).scalars == naivePermute(x, [0, 2, 3, 1]))
+    }
+
     @Test func reshapePermuteTransposeGradients() {
         let x = testTensor([2, 3, 4], seed: 42)
         #expect(gradientCheckError([x]) { $0[0].reshaped([4, -1]) } < gradientTolerance)

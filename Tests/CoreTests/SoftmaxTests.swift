@@ -64,5 +64,12 @@ func naiveSoftmax(_ x: Tensor, axis: Int) -> [Double] {
         }
         let ref = naiveSoftmax(x.slice(axis: 0, range: 4000..<4001), axis: 1)
         for j in 0..<33 { #expect(Swift.abs(Double(s[4000 * 33 + j]) - ref[j]) < 1e-6) }
+        // A middle axis with many blocks: the strided path split over threads.
+        let y = testTensor([400, 7, 50], seed: 64, low: -4, high: 4, requiresGrad: false)
+        let middle = y.logSoftmax(axis: 1).scalars
+        let reference = naiveSoftmax(y, axis: 1)
+        var worst = 0.0
+        for k in 0..<y.count { worst = Swift.max(worst, Swift.abs(Double(middle[k]) - Foundation.log(reference[k]))) }
+        #expect(worst < 1e-5)
     }
 }

@@ -17,6 +17,7 @@ func writeSyntheticDataset(_ dir: URL, prefix: String = "a", split: DataSplit = 
 @Suite struct DatasetTests {
     @Test func opensTheOnlyDataSetWithoutAPrefix() throws {
         let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         try writeSyntheticDataset(dir, prefix: "f", split: .train)
         try writeSyntheticDataset(dir, prefix: "f", split: .test, count: 6)
         let train = try DeepLenseDataset(directory: dir, split: .train)
@@ -32,6 +33,7 @@ func writeSyntheticDataset(_ dir: URL, prefix: String = "a", split: DataSplit = 
 
     @Test func acceptsImagesWithoutChannelAxisAndColumnLabels() throws {
         let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         try writeSyntheticDataset(dir, count: 6, channelAxis: false)
         try NpyFile.write(int64: [6, 1], values: [0, 1, 2, 2, 1, 0],
                           to: DeepLenseDataset.labelsURL(directory: dir, prefix: "a", split: .train))
@@ -42,6 +44,7 @@ func writeSyntheticDataset(_ dir: URL, prefix: String = "a", split: DataSplit = 
 
     @Test func floatLabelsMustBeIntegral() throws {
         let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         try writeSyntheticDataset(dir, count: 3)
         let labels = DeepLenseDataset.labelsURL(directory: dir, prefix: "a", split: .train)
         try NpyFile.write(float32: [3], scalars: [0, 2, 1], to: labels)
@@ -54,6 +57,7 @@ func writeSyntheticDataset(_ dir: URL, prefix: String = "a", split: DataSplit = 
 
     @Test func ambiguousOrMissingPrefixIsReported() throws {
         let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         #expect(throws: DatasetError.noDataSet(directory: dir.path, split: .train)) {
             try DeepLenseDataset(directory: dir, split: .train)
         }
@@ -67,6 +71,7 @@ func writeSyntheticDataset(_ dir: URL, prefix: String = "a", split: DataSplit = 
 
     @Test func labelCountMismatchNamesTheLabelFile() throws {
         let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         try writeSyntheticDataset(dir, count: 6)
         let labels = DeepLenseDataset.labelsURL(directory: dir, prefix: "a", split: .train)
         try NpyFile.write(int64: [5], values: [0, 1, 2, 0, 1], to: labels)
@@ -77,6 +82,7 @@ func writeSyntheticDataset(_ dir: URL, prefix: String = "a", split: DataSplit = 
 
     @Test func labelsOutOfRangeAreRejected() throws {
         let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         try writeSyntheticDataset(dir, count: 4)
         let labels = DeepLenseDataset.labelsURL(directory: dir, prefix: "a", split: .train)
         try NpyFile.write(int64: [4], values: [0, 1, 3, 0], to: labels)
@@ -93,6 +99,7 @@ func writeSyntheticDataset(_ dir: URL, prefix: String = "a", split: DataSplit = 
 
     @Test func wrongShapesAreRejected() throws {
         let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         try writeSyntheticDataset(dir, count: 4)
         let data = DeepLenseDataset.dataURL(directory: dir, prefix: "a", split: .train)
         try NpyFile.write(float32: [4, 2, 2, 2], scalars: [Float](repeating: 0, count: 32), to: data)
@@ -103,6 +110,7 @@ func writeSyntheticDataset(_ dir: URL, prefix: String = "a", split: DataSplit = 
 
     @Test func malformedImageFileNamesIt() throws {
         let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         try writeSyntheticDataset(dir, count: 4)
         let data = DeepLenseDataset.dataURL(directory: dir, prefix: "a", split: .train)
         let bytes = try Data(contentsOf: data)
@@ -114,6 +122,7 @@ func writeSyntheticDataset(_ dir: URL, prefix: String = "a", split: DataSplit = 
 
     @Test func normalizations() throws {
         let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         try writeSyntheticDataset(dir, count: 6)
         let set = try DeepLenseDataset(directory: dir, split: .train)
         var pixels = set.images.floats()

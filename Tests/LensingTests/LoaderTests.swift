@@ -6,11 +6,12 @@ import Testing
 @Suite struct LoaderTests {
     private func dataset(count: Int = 30) throws -> DeepLenseDataset {
         let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         try writeSyntheticDataset(dir, count: count, height: 3, width: 3)
         return try DeepLenseDataset(directory: dir, split: .train)
     }
 
-    private func collect(_ loader: BatchLoader, epoch: Int) -> [Batch] { Array(loader.epoch(epoch)) }
+    private func collect(_ loader: BatchLoader, epoch: Int) -> [LabeledBatch] { Array(loader.epoch(epoch)) }
 
     @Test func everyImageOncePerEpochWithMatchingLabelsAndPixels() throws {
         let set = try dataset(count: 23)
@@ -41,6 +42,16 @@ import Testing
         #expect(a.batch(epoch: 2, index: 3).images.scalars == epochA[3].images.scalars)
         #expect(collect(a, epoch: 3).map(\.indices) != epochA.map(\.indices), "epochs differ")
         #expect(collect(c, epoch: 2).map(\.indices) != epochA.map(\.indices), "seeds differ")
+    }
+
+    @Test func streamRunsAcrossEpochs() throws {
+        let set = try dataset(count: 10)
+        let loader = BatchLoader(dataset: set, batchSize: 4, seed: 5, dropLast: true)
+        let stream = loader.stream(startingAt: 1)
+        let taken = (0..<5).map { _ in stream.next()! }
+        #expect(stream.epoch == 3)
+        let expected = collect(loader, epoch: 1) + collect(loader, epoch: 2) + collect(loader, epoch: 3)
+        #expect(taken.map(\.indices) == expected.prefix(5).map(\.indices))
     }
 
     @Test func classBalancedBatchesHoldEachClassEqually() throws {

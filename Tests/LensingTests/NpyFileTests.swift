@@ -62,6 +62,7 @@ func writeBytes(_ bytes: [UInt8], to url: URL) { try! Data(bytes).write(to: url)
 @Suite struct NpyFileTests {
     @Test func float32RoundTripKeepsShapeValuesAndAlignment() throws {
         let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("x.npy")
         let values: [Float] = (0..<60).map { i -> Float in Float(i) * 0.37 - 5.5 }
         try NpyFile.write(float32: [3, 1, 4, 5], scalars: values, to: url)
@@ -78,6 +79,7 @@ func writeBytes(_ bytes: [UInt8], to url: URL) { try! Data(bytes).write(to: url)
 
     @Test func int64RoundTripIncludingExtremes() throws {
         let url = makeTemporaryDirectory().appendingPathComponent("labels.npy")
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         let values: [Int64] = [0, 2, 1, -7, Int64.max, Int64.min]
         try NpyFile.write(int64: [6], values: values, to: url)
         let array = try NpyFile.read(url)
@@ -88,6 +90,7 @@ func writeBytes(_ bytes: [UInt8], to url: URL) { try! Data(bytes).write(to: url)
 
     @Test func everyDtypeOrderAndVersionReadsBackInCOrder() throws {
         let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let shape = [2, 3, 4]
         let base = (0..<24).map { Double($0) }
         let descrs = ["<f4", "<f8", ">f4", ">f8", "<i8", "<i4", "|u1", "|b1", ">i8", ">i4"]
@@ -115,6 +118,7 @@ func writeBytes(_ bytes: [UInt8], to url: URL) { try! Data(bytes).write(to: url)
 
     @Test func fortranImagesWithChannelAxisMatchCOrder() throws {
         let url = makeTemporaryDirectory().appendingPathComponent("f.npy")
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         let shape = [3, 1, 5, 7]
         let values = (0..<105).map { sin(Double($0)) }
         let dtype = NpyDType(kind: .float64)
@@ -126,6 +130,7 @@ func writeBytes(_ bytes: [UInt8], to url: URL) { try! Data(bytes).write(to: url)
 
     @Test func streamWriterChecksElementCount() throws {
         let url = makeTemporaryDirectory().appendingPathComponent("s.npy")
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         let writer = try NpyStreamWriter(url: url, kind: .float32, shape: [2, 3])
         try writer.append(floats: [1, 2, 3])
         try writer.append(floats: [4, 5, 6])
@@ -143,6 +148,7 @@ func writeBytes(_ bytes: [UInt8], to url: URL) { try! Data(bytes).write(to: url)
         let fortranBigEndian = "k05VTVBZAQB2AHsnZGVzY3InOiAnPmY4JywgJ2ZvcnRyYW5fb3JkZXInOiBUcnVlLCAnc2hhcGUnOiAoMiwgMywgNCksIH0gICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoAAAAAAAAAAEAoAAAAAAAAQBAAAAAAAABAMAAAAAAAAEAgAAAAAAAAQDQAAAAAAAA/8AAAAAAAAEAqAAAAAAAAQBQAAAAAAABAMQAAAAAAAEAiAAAAAAAAQDUAAAAAAABAAAAAAAAAAEAsAAAAAAAAQBgAAAAAAABAMgAAAAAAAEAkAAAAAAAAQDYAAAAAAABACAAAAAAAAEAuAAAAAAAAQBwAAAAAAABAMwAAAAAAAEAmAAAAAAAAQDcAAAAAAAA="
         let version3 = "k05VTVBZAwB0AAAAeydkZXNjcic6ICc8ZjQnLCAnZm9ydHJhbl9vcmRlcic6IEZhbHNlLCAnc2hhcGUnOiAoNiwpLCB9ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoAAAAAAACAPwAAAEAAAEBAAACAQAAAoEA="
         let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let a = dir.appendingPathComponent("fortran.npy"), b = dir.appendingPathComponent("v3.npy")
         try Data(base64Encoded: fortranBigEndian)!.write(to: a)
         try Data(base64Encoded: version3)!.write(to: b)
@@ -155,6 +161,7 @@ func writeBytes(_ bytes: [UInt8], to url: URL) { try! Data(bytes).write(to: url)
 
     @Test func summaryReportsStatisticsAndCounts() throws {
         let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let floats = dir.appendingPathComponent("f.npy"), ints = dir.appendingPathComponent("i.npy")
         try NpyFile.write(float32: [2, 2], scalars: [1, -2, .nan, 7], to: floats)
         try NpyFile.write(int64: [5], values: [2, 0, 2, 1, 2], to: ints)
@@ -173,6 +180,7 @@ func writeBytes(_ bytes: [UInt8], to url: URL) { try! Data(bytes).write(to: url)
 
     private func reason(of bytes: [UInt8], name: String = "bad.npy") -> NpyError.Reason? {
         let url = makeTemporaryDirectory(name).appendingPathComponent(name)
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         writeBytes(bytes, to: url)
         do {
             _ = try NpyFile.read(url)
@@ -210,6 +218,12 @@ func writeBytes(_ bytes: [UInt8], to url: URL) { try! Data(bytes).write(to: url)
     @Test func headerShorterThanItsDictionaryIsRejected() {
         let bytes = handBuiltNpy(descr: "<f4", shape: [2, 3], payload: floats6, declaredHeaderLength: 30)
         guard case .headerSizeMismatch(30, _) = reason(of: bytes) else { Issue.record("expected headerSizeMismatch"); return }
+    }
+
+    @Test func headerLongerThanItsDictionaryIsRejected() {
+        // The declared length swallows the first 8 data bytes: the header lies about its size.
+        let bytes = handBuiltNpy(descr: "<f4", shape: [2, 3], payload: floats6, declaredHeaderLength: 118 + 8)
+        guard case .headerSizeMismatch(126, _) = reason(of: bytes) else { Issue.record("expected headerSizeMismatch"); return }
     }
 
     @Test func truncatedDataIsRejected() {

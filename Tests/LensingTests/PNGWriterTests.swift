@@ -72,6 +72,7 @@ import Testing
         #expect(labelled.width == (6 * 6 - 1) + 2 + 4 + 2)
         #expect(labelled.pixels.contains(255))
         let url = makeTemporaryDirectory().appendingPathComponent("grid.png")
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         try labelled.writePNG(to: url)
         #expect(try Data(contentsOf: url).count > labelled.pixels.count)
     }

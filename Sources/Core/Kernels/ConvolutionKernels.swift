@@ -1,22 +1,64 @@
+import Foundation
+
 /// Batched 2-D convolution (cross-correlation, as in PyTorch) on raw NCHW buffers: im2col + OpenBLAS sgemm.
 ///
-/// Images are processed in chunks of `imagesPerChunk` so that one GEMM spans `chunk * Ho * Wo` columns: the
-/// deep layers with 2x2 or 5x5 outputs still get wide products, and the column workspace stays in cache-sized
-/// pieces borrowed from `ScratchPool`. im2col/col2im split over (image, channel) planes and every GEMM splits over
-/// the compute threads (`Gemm.multiply`), one parallel region at a time. 1x1 stride-1 convolutions skip im2col.
+/// Two schedules, both deterministic for a fixed thread count:
+/// - per-thread pipelines (the usual training case): each compute thread owns a contiguous range of images and
+///   runs im2col -> single-threaded GEMM (-> col2im) on tiles of about 2 MiB of columns, so the
+///   columns it unrolls are still in its own cache when its GEMM reads them, with no barrier in between; a tile
+///   is a band of output rows of one image (written in place with `ldc = Ho * Wo`), or several whole small
+///   images side by side so that deep layers still get at least `minimumTileColumns` GEMM columns.
+///   Weight gradients accumulate per thread and are summed at the end.
+/// - shared chunks (few images, or too few pixels per thread): im2col of a chunk of images split over the
+///   threads, then one GEMM split over the threads by `Gemm.multiply`.
+/// 1x1 stride-1 convolutions with large images skip im2col entirely.
 ///
 /// Shapes: input `[N, Cin, H, W]`, weight `[Cout, Cin, kh, kw]` (row-major, i.e. `[Cout, patchSize]`),
 /// bias `[Cout]`, output `[N, Cout, Ho, Wo]`.
 public enum ConvolutionKernels {
-    /// Upper bound on the floats of one im2col chunk (16 MiB: two chunks sit in the 32 MiB L3 cache).
-    static let columnBudget = 1 << 22
+    /// Floats of one per-thread column tile (2 MiB; measured best among 0.25-8 MiB on the ResNet18 shapes).
+    static let tileBudget = 1 << 19
+    /// GEMMs narrower than this lose efficiency; tiles grow past the budget to reach it.
+    static let minimumTileColumns = 256
+    /// Upper bound on the floats of one shared im2col chunk (16 MiB: it stays in the 32 MiB L3 cache).
+    static let chunkBudget = 1 << 22
     /// Pointwise convolutions with at least this many pixels per image multiply each image directly.
     static let pointwiseDirectPlane = 512
 
-    /// Images per GEMM chunk: as many as fit the column budget, at least one.
-    public static func imagesPerChunk(_ g: ConvGeometry) -> Int {
-        let perImage = g.patchSize * g.outputPlane
-        return max(1, min(g.batch, columnBudget / max(1, perImage)))
+    /// `DEEPLENSE_CONV_SCHEDULE=pipelines|shared` forces one schedule (for benchmarking the two against each other).
+    static let forcedSchedule: String? = {
+        guard let value = getenv("DEEPLENSE_CONV_SCHEDULE") else { return nil }
+        return String(cString: value)
+    }()
+
+    /// How a thread cuts its images into tiles: `images` whole images at once, or bands of `rows` output rows.
+    struct Tiling {
+        let images: Int
+        let rows: Int
+    }
+
+    static func tiling(_ g: ConvGeometry, imagesPerThread: Int) -> Tiling {
+        let perRow = g.patchSize * g.outputWidth, perImage = perRow * g.outputHeight
+        if perImage > tileBudget {
+            let rows = max(tileBudget / perRow, (minimumTileColumns + g.outputWidth - 1) / g.outputWidth)
+            return Tiling(images: 1, rows: min(g.outputHeight, max(1, rows)))
+        }
+        let byBudget = tileBudget / perImage
+        let byWidth = (minimumTileColumns + g.outputPlane - 1) / g.outputPlane
+        return Tiling(images: max(1, min(imagesPerThread, max(byBudget, byWidth))), rows: g.outputHeight)
+    }
+
+    /// Whether the per-thread schedule applies: at least one image per thread, and enough pixels per thread
+    /// for wide single-threaded GEMMs.
+    static func usesPerThreadPipelines(_ g: ConvGeometry) -> Bool {
+        if let forced = forcedSchedule { return forced == "pipelines" }
+        let threads = ComputeThreads.count
+        return threads > 1 && g.batch >= threads && (g.batch / threads) * g.outputPlane >= minimumTileColumns
+    }
+
+    /// Images per shared GEMM chunk: as many as fit the chunk budget, at least one.
+    static func imagesPerChunk(_ g: ConvGeometry) -> Int {
+        max(1, min(g.batch, chunkBudget / max(1, g.patchSize * g.outputPlane)))
     }
 
     /// `output = conv(input, weight) + bias`. `output` may be uninitialised; it is fully written.
@@ -30,26 +72,14 @@ public enum ConvolutionKernels {
                 Gemm.multiply(m: cout, n: plane, k: k, a: weight, lda: k, b: input + n * k * plane, ldb: plane,
                               c: output + n * cout * plane, ldc: plane)
             }
-        } else {
-            let chunk = imagesPerChunk(g)
-            let columnCount = k * chunk * plane
-            let stagingCount = chunk > 1 ? cout * chunk * plane : 0
-            ScratchPool.withBuffer(count: columnCount + stagingCount) { work in
-                let columns = work, staging = work + columnCount
-                var first = 0
-                while first < g.batch {
-                    let count = min(chunk, g.batch - first)
-                    let width = count * plane
-                    Im2Col.unfold(input, g, firstImage: first, imageCount: count, into: columns)
-                    let target = count == 1 ? output + first * cout * plane : staging
-                    Gemm.multiply(m: cout, n: width, k: k, a: weight, lda: k, b: columns, ldb: width,
-                                  c: target, ldc: width)
-                    if count > 1 {
-                        scatterChunk(staging, into: output, firstImage: first, imageCount: count, channels: cout, plane: plane)
-                    }
-                    first += count
-                }
+        } else if usesPerThreadPipelines(g) {
+            let threads = ComputeThreads.count
+            parallelFor(threads) { t in
+                let images = (g.batch * t / threads)..<(g.batch * (t + 1) / threads)
+                forwardPipeline(input: input, weight: weight, geometry: g, images: images, output: output)
             }
+        } else {
+            forwardShared(input: input, weight: weight, geometry: g, output: output)
         }
         if let bias {
             parallelFor(g.batch * cout, minimumChunk: 8) { item in
@@ -60,60 +90,64 @@ public enum ConvolutionKernels {
         }
     }
 
-    /// Gradients of `sum(gradOutput * conv(input, weight))`. Each non-nil destination is overwritten:
-    /// `gradInput` `[N, Cin, H, W]`, `gradWeight` `[Cout, Cin, kh, kw]`, `gradBias` `[Cout]`.
-    public static func backward(
-        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
-        geometry g: ConvGeometry,
-        gradInput: UnsafeMutablePointer<Float>?, gradWeight: UnsafeMutablePointer<Float>?,
-        gradBias: UnsafeMutablePointer<Float>?
+    /// One thread's forward over `images`, tile by tile, with single-threaded GEMMs.
+    private static func forwardPipeline(
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry, images: Range<Int>,
+        output: UnsafeMutablePointer<Float>
     ) {
-        let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane
-        if let gradBias { sumPlanes(gradOutput, batch: g.batch, channels: cout, plane: plane, into: gradBias) }
-        guard gradInput != nil || gradWeight != nil else { return }
-        if g.batch == 0 {
-            gradWeight?.update(repeating: 0, count: cout * k)
-            return
-        }
-        if g.isPointwise && plane >= pointwiseDirectPlane {
-            for n in 0..<g.batch {
-                let dy = gradOutput + n * cout * plane
-                if let gradWeight {
-                    Gemm.multiply(transposeB: true, m: cout, n: k, k: plane, a: dy, lda: plane,
-                                  b: input + n * k * plane, ldb: plane, beta: n == 0 ? 0 : 1, c: gradWeight, ldc: k)
-                }
-                if let gradInput {
-                    Gemm.multiply(transposeA: true, m: k, n: plane, k: cout, a: weight, lda: k, b: dy, ldb: plane,
-                                  c: gradInput + n * k * plane, ldc: plane)
+        let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane, wo = g.outputWidth
+        let tile = tiling(g, imagesPerThread: images.count)
+        let tileColumns = tile.images * tile.rows * wo
+        ScratchPool.withBuffer(count: k * tileColumns + (tile.images > 1 ? cout * tileColumns : 0)) { work in
+            let columns = work, staging = work + k * tileColumns
+            var b = images.lowerBound
+            while b < images.upperBound {
+                if tile.images == 1 {
+                    var r0 = 0
+                    while r0 < g.outputHeight {
+                        let rows = r0..<min(r0 + tile.rows, g.outputHeight), width = rows.count * wo
+                        Im2Col.unfold(input, g, image: b, rows: rows, into: columns, ld: width)
+                        Gemm.multiply(m: cout, n: width, k: k, a: weight, lda: k, b: columns, ldb: width,
+                                      c: output + b * cout * plane + r0 * wo, ldc: plane, parallel: false)
+                        r0 = rows.upperBound
+                    }
+                    b += 1
+                } else {
+                    let count = min(tile.images, images.upperBound - b), width = count * plane
+                    for j in 0..<count {
+                        Im2Col.unfold(input, g, image: b + j, rows: 0..<g.outputHeight, into: columns + j * plane, ld: width)
+                    }
+                    Gemm.multiply(m: cout, n: width, k: k, a: weight, lda: k, b: columns, ldb: width,
+                                  c: staging, ldc: width, parallel: false)
+                    for j in 0..<count {
+                        for c in 0..<cout {
+                            VectorMath.copy(output + ((b + j) * cout + c) * plane, staging + c * width + j * plane, plane)
+                        }
+                    }
+                    b += count
                 }
             }
-            return
         }
+    }
+
+    /// Forward with im2col of image chunks split over threads and GEMMs split by `Gemm.multiply`.
+    private static func forwardShared(
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane
         let chunk = imagesPerChunk(g)
         let columnCount = k * chunk * plane
-        let stagingCount = chunk > 1 ? cout * chunk * plane : 0
-        ScratchPool.withBuffer(count: columnCount + stagingCount) { work in
+        ScratchPool.withBuffer(count: columnCount + (chunk > 1 ? cout * chunk * plane : 0)) { work in
             let columns = work, staging = work + columnCount
             var first = 0
             while first < g.batch {
-                let count = min(chunk, g.batch - first)
-                let width = count * plane
-                let dy: UnsafePointer<Float>
-                if count == 1 {
-                    dy = gradOutput + first * cout * plane
-                } else {
-                    gatherChunk(gradOutput, into: staging, firstImage: first, imageCount: count, channels: cout, plane: plane)
-                    dy = UnsafePointer(staging)
-                }
-                if let gradWeight {
-                    Im2Col.unfold(input, g, firstImage: first, imageCount: count, into: columns)
-                    Gemm.multiply(transposeB: true, m: cout, n: k, k: width, a: dy, lda: width, b: columns, ldb: width,
-                                  beta: first == 0 ? 0 : 1, c: gradWeight, ldc: k)
-                }
-                if let gradInput {
-                    Gemm.multiply(transposeA: true, m: k, n: width, k: cout, a: weight, lda: k, b: dy, ldb: width,
-                                  c: columns, ldc: width)
-                    Im2Col.fold(columns, g, firstImage: first, imageCount: count, into: gradInput)
+                let count = min(chunk, g.batch - first), width = count * plane
+                Im2Col.unfoldImagesInParallel(input, g, first: first, count: count, into: columns)
+                let target = count == 1 ? output + first * cout * plane : staging
+                Gemm.multiply(m: cout, n: width, k: k, a: weight, lda: k, b: columns, ldb: width, c: target, ldc: width)
+                if count > 1 {
+                    scatterChunk(staging, into: output, firstImage: first, imageCount: count, channels: cout, plane: plane)
                 }
                 first += count
             }
@@ -128,7 +162,7 @@ public enum ConvolutionKernels {
         let width = imageCount * plane
         parallelFor(imageCount * channels, minimumChunk: 16) { item in
             let b = item / channels, c = item - b * channels
-            (output + ((firstImage + b) * channels + c) * plane).update(from: staging + c * width + b * plane, count: plane)
+            VectorMath.copy(output + ((firstImage + b) * channels + c) * plane, staging + c * width + b * plane, plane)
         }
     }
 
@@ -140,18 +174,7 @@ public enum ConvolutionKernels {
         let width = imageCount * plane
         parallelFor(imageCount * channels, minimumChunk: 16) { item in
             let b = item / channels, c = item - b * channels
-            (staging + c * width + b * plane).update(from: source + ((firstImage + b) * channels + c) * plane, count: plane)
-        }
-    }
-
-    /// `out[c] = sum over n and pixels of x[n, c, :]`, for `x` of shape `[N, C, plane]`; channels split over threads.
-    static func sumPlanes(_ x: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int, into out: UnsafeMutablePointer<Float>) {
-        parallelFor(channels) { c in
-            var total: Double = 0
-            for n in 0..<batch {
-                total += Double(VectorMath.sum(x + (n * channels + c) * plane, count: plane))
-            }
-            out[c] = Float(total)
+            VectorMath.copy(staging + c * width + b * plane, source + ((firstImage + b) * channels + c) * plane, plane)
         }
     }
 }

@@ -59,25 +59,31 @@ enum Im2Col {
         let h = g.height, w = g.width, kh = g.kernelHeight, kw = g.kernelWidth
         let s = g.stride, p = g.padding, d = g.dilation, wo = g.outputWidth
         let source = input + (image * g.inputChannels + c) * h * w
+        let contiguous = s == 1 && wo == w && p < w
         for i in 0..<kh {
             for j in 0..<kw {
+                if contiguous {
+                    unfoldContiguous(source, g, tapRow: i, tapColumn: j, rows: rows,
+                                     into: columns + ((c * kh + i) * kw + j) * ld)
+                    continue
+                }
                 var dst = columns + ((c * kh + i) * kw + j) * ld
                 let colOffset = j * d - p
                 let (lo, hi) = ConvGeometry.validRange(offset: colOffset, extent: w, stride: s, outputs: wo)
                 for oh in rows {
                     let ih = oh * s - p + i * d
                     if ih < 0 || ih >= h {
-                        dst.update(repeating: 0, count: wo)
+                        VectorMath.zero(dst, wo)
                     } else {
-                        if lo > 0 { dst.update(repeating: 0, count: lo) }
+                        if lo > 0 { VectorMath.zero(dst, lo) }
                         let row = source + ih * w + colOffset
                         if s == 1 {
-                            (dst + lo).update(from: row + lo, count: hi - lo)
+                            VectorMath.copy(dst + lo, row + lo, hi - lo)
                         } else {
                             var ow = lo
                             while ow < hi { dst[ow] = row[ow * s]; ow += 1 }
                         }
-                        if hi < wo { (dst + hi).update(repeating: 0, count: wo - hi) }
+                        if hi < wo { VectorMath.zero(dst + hi, wo - hi) }
                     }
                     dst += wo
                 }
@@ -93,8 +99,14 @@ enum Im2Col {
         let h = g.height, w = g.width, kh = g.kernelHeight, kw = g.kernelWidth
         let s = g.stride, p = g.padding, d = g.dilation, wo = g.outputWidth
         let target = output + (image * g.inputChannels + c) * h * w
+        let contiguous = s == 1 && wo == w && p < w
         for i in 0..<kh {
             for j in 0..<kw {
+                if contiguous {
+                    foldContiguous(UnsafeMutablePointer(mutating: columns + ((c * kh + i) * kw + j) * ld), g,
+                                   tapRow: i, tapColumn: j, rows: rows, into: target)
+                    continue
+                }
                 var src = columns + ((c * kh + i) * kw + j) * ld
                 let colOffset = j * d - p
                 let (lo, hi) = ConvGeometry.validRange(offset: colOffset, extent: w, stride: s, outputs: wo)
@@ -113,5 +125,78 @@ enum Im2Col {
                 }
             }
         }
+    }
+
+    /// The output rows `lo ..< hi` of `rows` whose tap row `i` reads inside the image (stride 1).
+    @inline(__always)
+    private static func validRows(_ g: ConvGeometry, tapRow i: Int, rows: Range<Int>) -> Range<Int> {
+        let shift = i * g.dilation - g.padding
+        let lo = min(max(rows.lowerBound, -shift), rows.upperBound)
+        let hi = max(min(rows.upperBound, g.height - shift), lo)
+        return lo..<hi
+    }
+
+    /// Stride 1 with `Wo == W` ("same" width): the tap's column row over several output rows is one shifted
+    /// contiguous run of the input plane, so it is copied in one piece; the `|offset|` entries per row that
+    /// wrapped into the neighbouring input row are then zeroed (they are padding).
+    @inline(__always)
+    private static func unfoldContiguous(
+        _ source: UnsafePointer<Float>, _ g: ConvGeometry, tapRow i: Int, tapColumn j: Int, rows: Range<Int>,
+        into dst: UnsafeMutablePointer<Float>
+    ) {
+        let w = g.width, offset = j * g.dilation - g.padding, shift = i * g.dilation - g.padding
+        let valid = validRows(g, tapRow: i, rows: rows)
+        let base = rows.lowerBound
+        if valid.lowerBound > base { VectorMath.zero(dst, (valid.lowerBound - base) * w) }
+        if !valid.isEmpty {
+            let out = dst + (valid.lowerBound - base) * w
+            let first = (valid.lowerBound + shift) * w + offset
+            let total = valid.count * w
+            let plane = g.height * w
+            // The run may start before or end after the plane only by |offset| (padding columns): clip it.
+            let skipFront = max(0, -first), skipBack = max(0, first + total - plane)
+            if skipFront > 0 { VectorMath.zero(out, skipFront) }
+            VectorMath.copy(out + skipFront, source + first + skipFront, total - skipFront - skipBack)
+            if skipBack > 0 { VectorMath.zero(out + total - skipBack, skipBack) }
+            if offset != 0 {
+                let start = offset < 0 ? 0 : w - offset, count = abs(offset)
+                var r = 0
+                while r < valid.count {
+                    VectorMath.zero(out + r * w + start, count)
+                    r += 1
+                }
+            }
+        }
+        if valid.upperBound < rows.upperBound {
+            (dst + (valid.upperBound - base) * w).update(repeating: 0, count: (rows.upperBound - valid.upperBound) * w)
+        }
+    }
+
+    /// Transpose of `unfoldContiguous`: zeroes the wrapped entries of the column row (they belong to no input
+    /// pixel), then adds the row to the input plane in one contiguous run.
+    @inline(__always)
+    private static func foldContiguous(
+        _ src: UnsafeMutablePointer<Float>, _ g: ConvGeometry, tapRow i: Int, tapColumn j: Int, rows: Range<Int>,
+        into target: UnsafeMutablePointer<Float>
+    ) {
+        let w = g.width, offset = j * g.dilation - g.padding, shift = i * g.dilation - g.padding
+        let valid = validRows(g, tapRow: i, rows: rows)
+        guard !valid.isEmpty else { return }
+        let run = src + (valid.lowerBound - rows.lowerBound) * w
+        if offset != 0 {
+            let start = offset < 0 ? 0 : w - offset, count = abs(offset)
+            var r = 0
+            while r < valid.count {
+                VectorMath.zero(run + r * w + start, count)
+                r += 1
+            }
+        }
+        let first = (valid.lowerBound + shift) * w + offset
+        let total = valid.count * w, plane = g.height * w
+        let skipFront = max(0, -first), skipBack = max(0, first + total - plane)
+        let dst = target + first
+        var k = skipFront
+        let end = total - skipBack
+        while k < end { dst[k] += run[k]; k += 1 }
     }
 }

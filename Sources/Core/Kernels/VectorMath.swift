@@ -47,4 +47,19 @@ enum VectorMath {
         while i < count { ta += a[i]; tab += a[i] * b[i]; i += 1 }
         return (ta, tab)
     }
+
+    /// Short runs (a few pixels wide in deep layers) are copied inline: a call to memmove costs more than the copy.
+    @inline(__always)
+    static func copy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ count: Int) {
+        if count >= 32 { dst.update(from: src, count: count); return }
+        var i = 0
+        while i < count { dst[i] = src[i]; i += 1 }
+    }
+
+    @inline(__always)
+    static func zero(_ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+        if count >= 32 { dst.update(repeating: 0, count: count); return }
+        var i = 0
+        while i < count { dst[i] = 0; i += 1 }
+    }
 }

@@ -1,51 +1,58 @@
-/// Broadcasting elementwise arithmetic (NumPy rules). Gradients are summed back to each operand's shape.
+/// Broadcasting elementwise arithmetic (NumPy rules: shapes align at the trailing axis, an extent of 1
+/// stretches). The result has the broadcast shape; gradients are summed back to each operand's shape.
 extension Tensor {
+    /// `a + b` elementwise with broadcasting.
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        let (shape, out) = BroadcastKernel.apply(a, b, Add.self, "add")
+        let (shape, out) = BroadcastKernel.apply(a, b, AddOp.self, "add")
         return record("add", shape: shape, scalars: out, inputs: [a, b]) { g in
             [a.requiresGrad ? reduceGradient(g, to: a.shape) : nil,
              b.requiresGrad ? reduceGradient(g, to: b.shape) : nil]
         }
     }
 
+    /// `a - b` elementwise with broadcasting.
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        let (shape, out) = BroadcastKernel.apply(a, b, Subtract.self, "subtract")
+        let (shape, out) = BroadcastKernel.apply(a, b, SubtractOp.self, "subtract")
         return record("subtract", shape: shape, scalars: out, inputs: [a, b]) { g in
             [a.requiresGrad ? reduceGradient(g, to: a.shape) : nil,
              b.requiresGrad ? reduceGradient(g, to: b.shape, scale: -1) : nil]
         }
     }
 
+    /// `a * b` elementwise with broadcasting. Gradients: `g * b` and `g * a`, reduced to each shape.
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        let (shape, out) = BroadcastKernel.apply(a, b, Multiply.self, "multiply")
+        let (shape, out) = BroadcastKernel.apply(a, b, MultiplyOp.self, "multiply")
         return record("multiply", shape: shape, scalars: out, inputs: [a, b]) { g in
             [a.requiresGrad ? reduceGradient(broadcastProduct(g, b), to: a.shape) : nil,
              b.requiresGrad ? reduceGradient(broadcastProduct(g, a), to: b.shape) : nil]
         }
     }
 
+    /// `a / b` elementwise with broadcasting. Gradients: `g / b` and `-g a / b^2`, reduced to each shape.
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        let (shape, out) = BroadcastKernel.apply(a, b, Divide.self, "divide")
+        let (shape, out) = BroadcastKernel.apply(a, b, DivideOp.self, "divide")
         return record("divide", shape: shape, scalars: out, inputs: [a, b]) { g in
             var gb: Tensor? = nil
             if b.requiresGrad {
                 // d(a/b)/db = -a/b^2 = -out/b
                 let t = Tensor(shape: shape, scalars: Pointwise.map(g.scalars, out) { g, y, o, r in for i in r { o[i] = g[i] * y[i] } })
-                gb = reduceGradient(Tensor(shape: shape, scalars: BroadcastKernel.apply(t, b, Divide.self, "divide").scalars), to: b.shape, scale: -1)
+                gb = reduceGradient(Tensor(shape: shape, scalars: BroadcastKernel.apply(t, b, DivideOp.self, "divide").scalars), to: b.shape, scale: -1)
             }
             let ga = a.requiresGrad
-                ? reduceGradient(Tensor(shape: shape, scalars: BroadcastKernel.apply(g, b, Divide.self, "divide").scalars), to: a.shape)
+                ? reduceGradient(Tensor(shape: shape, scalars: BroadcastKernel.apply(g, b, DivideOp.self, "divide").scalars), to: a.shape)
                 : nil
             return [ga, gb]
         }
     }
 
+    /// `-a` elementwise.
     public static prefix func - (a: Tensor) -> Tensor {
         record("negate", shape: a.shape, scalars: Pointwise.map(a.scalars) { x, o, r in for i in r { o[i] = -x[i] } }, inputs: [a]) { g in
             [Tensor(shape: g.shape, scalars: Pointwise.map(g.scalars) { x, o, r in for i in r { o[i] = -x[i] } })]
         }
     }
 
+    // Scalars broadcast as rank-0 tensors.
     public static func + (a: Tensor, s: Float) -> Tensor { a + Tensor(s) }
     public static func + (s: Float, a: Tensor) -> Tensor { Tensor(s) + a }
     public static func - (a: Tensor, s: Float) -> Tensor { a - Tensor(s) }
@@ -57,7 +64,7 @@ extension Tensor {
 
     /// `g * x` with `x` broadcast to the shape of `g`.
     private static func broadcastProduct(_ g: Tensor, _ x: Tensor) -> Tensor {
-        Tensor(shape: g.shape, scalars: BroadcastKernel.apply(g, x, Multiply.self, "multiply").scalars)
+        Tensor(shape: g.shape, scalars: BroadcastKernel.apply(g, x, MultiplyOp.self, "multiply").scalars)
     }
 
     /// Sums a gradient of the broadcast result back to an operand's `shape` (times `scale`): over the leading
@@ -76,10 +83,10 @@ extension Tensor {
 
 /// A binary elementwise function, specialised into the broadcast loops at compile time.
 protocol BinaryFunction { static func apply(_ a: Float, _ b: Float) -> Float }
-enum Add: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a + b } }
-enum Subtract: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a - b } }
-enum Multiply: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a * b } }
-enum Divide: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a / b } }
+enum AddOp: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a + b } }
+enum SubtractOp: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a - b } }
+enum MultiplyOp: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a * b } }
+enum DivideOp: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a / b } }
 
 /// Broadcast evaluation of a binary function without an index per element.
 ///

@@ -57,6 +57,25 @@ enum Pointwise {
     }
 }
 
+extension Pointwise {
+    /// `body(x, y, z, out, range)` over three same-length input arrays.
+    @inline(__always)
+    static func map(
+        _ a: [Float], _ b: [Float], _ c: [Float],
+        _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void
+    ) -> [Float] {
+        precondition(a.count == b.count && b.count == c.count, "pointwise: \(a.count), \(b.count), \(c.count) elements")
+        return a.withUnsafeBufferPointer { x in
+            b.withUnsafeBufferPointer { y in
+                c.withUnsafeBufferPointer { z in
+                    guard let px = x.baseAddress, let py = y.baseAddress, let pz = z.baseAddress else { return [] }
+                    return generate(a.count) { o, r in body(px, py, pz, o, r) }
+                }
+            }
+        }
+    }
+}
+
 /// Elementwise mathematical functions. Each op keeps the tensor it needs for its derivative (input or output)
 /// and computes the derivative in one fused loop with the incoming gradient.
 extension Tensor {

@@ -53,22 +53,30 @@ public func crossEntropy(logits: Tensor, targetProbabilities: Tensor, reduction:
     let n = logits.shape[0], c = logits.shape[1]
     let logProb = Tensor.softmaxRows(logits.scalars, outer: n, n: c, inner: 1, log: true)
     let t = targetProbabilities.scalars
-    var perSample = [Float](repeating: 0, count: n)
-    for i in 0..<n {
-        var s: Float = 0
-        for j in 0..<c { s -= t[i * c + j] * logProb[i * c + j] }
-        perSample[i] = s
+    let perSample = t.withUnsafeBufferPointer { tb in
+        logProb.withUnsafeBufferPointer { lb in
+            (0..<n).map { i in -stripDot(tb.baseAddress! + i * c, lb.baseAddress! + i * c, c) }
+        }
     }
     return reduceLoss("crossEntropy", perSample, shape: [n], reduction: reduction, denominator: Float(n),
                       inputs: [logits, targetProbabilities]) { g in
         var gx = [Float](repeating: 0, count: n * c), gt = [Float](repeating: 0, count: n * c)
-        for i in 0..<n {
-            var mass: Float = 0
-            for j in 0..<c { mass += t[i * c + j] }
-            for j in 0..<c {
-                let k = i * c + j
-                gx[k] = g[i] * (expf(logProb[k]) * mass - t[k])
-                gt[k] = -g[i] * logProb[k]
+        t.withUnsafeBufferPointer { tb in
+            logProb.withUnsafeBufferPointer { lb in
+                gx.withUnsafeMutableBufferPointer { xb in
+                    gt.withUnsafeMutableBufferPointer { ob in
+                        for i in 0..<n {
+                            let row = i * c, gi = g[i]
+                            let tr = tb.baseAddress! + row, lr = lb.baseAddress! + row
+                            let dx = xb.baseAddress! + row, dt = ob.baseAddress! + row
+                            let mass = stripSum(tr, c)
+                            for j in 0..<c {
+                                dx[j] = gi * (expf(lr[j]) * mass - tr[j])
+                                dt[j] = -gi * lr[j]
+                            }
+                        }
+                    }
+                }
             }
         }
         return [Tensor(shape: [n, c], scalars: gx), targetProbabilities.requiresGrad ? Tensor(shape: [n, c], scalars: gt) : nil]
@@ -98,10 +106,10 @@ public func binaryCrossEntropy(probabilities p: Tensor, targets t: Tensor, reduc
         for i in r { o[i] = -(t[i] * Swift.max(logf(p[i]), -100) + (1 - t[i]) * Swift.max(log1pf(-p[i]), -100)) }
     }
     return reduceLoss("binaryCrossEntropy", losses, shape: p.shape, reduction: reduction, denominator: Float(p.count), inputs: [p, t]) { g in
-        let gp = Pointwise.map(p.scalars, t.scalars) { p, t, o, r in
+        let gp = Pointwise.map(g, p.scalars, t.scalars) { g, p, t, o, r in
             for i in r { o[i] = g[i] * (p[i] - t[i]) / Swift.max(p[i] * (1 - p[i]), 1e-12) }
         }
-        let gt: Tensor? = t.requiresGrad ? Tensor(shape: t.shape, scalars: Pointwise.map(p.scalars) { p, o, r in
+        let gt: Tensor? = t.requiresGrad ? Tensor(shape: t.shape, scalars: Pointwise.map(g, p.scalars) { g, p, o, r in
             for i in r { o[i] = g[i] * (Swift.max(log1pf(-p[i]), -100) - Swift.max(logf(p[i]), -100)) }
         }) : nil
         return [Tensor(shape: p.shape, scalars: gp), gt]
@@ -117,8 +125,8 @@ public func binaryCrossEntropy(logits x: Tensor, targets t: Tensor, reduction: R
         for i in r { o[i] = Swift.max(x[i], 0) - x[i] * t[i] + log1pf(expf(-x[i].magnitude)) }
     }
     return reduceLoss("binaryCrossEntropy", losses, shape: x.shape, reduction: reduction, denominator: Float(x.count), inputs: [x, t]) { g in
-        let gx = Pointwise.map(x.scalars, t.scalars) { x, t, o, r in for i in r { o[i] = g[i] * (stableSigmoid(x[i]) - t[i]) } }
-        let gt: Tensor? = t.requiresGrad ? Tensor(shape: t.shape, scalars: Pointwise.map(x.scalars) { x, o, r in
+        let gx = Pointwise.map(g, x.scalars, t.scalars) { g, x, t, o, r in for i in r { o[i] = g[i] * (stableSigmoid(x[i]) - t[i]) } }
+        let gt: Tensor? = t.requiresGrad ? Tensor(shape: t.shape, scalars: Pointwise.map(g, x.scalars) { g, x, o, r in
             for i in r { o[i] = -g[i] * x[i] }
         }) : nil
         return [Tensor(shape: x.shape, scalars: gx), gt]

@@ -50,10 +50,12 @@ extension Tensor {
             var gx = [Float](repeating: 0, count: outer * n * inner)
             gx.withUnsafeMutableBufferPointer { d in
                 g.scalars.withUnsafeBufferPointer { s in
-                    for o in 0..<outer {
-                        for i in 0..<inner {
-                            let k = o * inner + i
-                            d[(o * n + positions[k]) * inner + i] += s[k]
+                    positions.withUnsafeBufferPointer { p in
+                        for o in 0..<outer {
+                            for i in 0..<inner {
+                                let k = o * inner + i
+                                d[(o * n + p[k]) * inner + i] += s[k]
+                            }
                         }
                     }
                 }

@@ -48,6 +48,7 @@ public class Adam: Optimizer {
     }
 
     public override func update(index: Int, parameter: Tensor, gradient: Tensor) {
+        guard parameter.count > 0 else { return }
         if expAvg[index].isEmpty {
             expAvg[index] = [Float](repeating: 0, count: parameter.count)
             expAvgSq[index] = [Float](repeating: 0, count: parameter.count)
@@ -56,22 +57,16 @@ public class Adam: Optimizer {
         let t = Double(steps[index])
         let stepSize = Float(Double(learningRate) / (1 - Foundation.pow(Double(beta1), t)))
         let correction2 = Float((1 - Foundation.pow(Double(beta2), t)).squareRoot())
-        let b1 = beta1, b2 = beta2, eps = epsilon
         let l2 = decoupledWeightDecay ? 0 : weightDecay
         let shrink = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
+        let (b1, b2, eps) = (beta1, beta2, epsilon)
         expAvg[index].withUnsafeMutableBufferPointer { m in
             expAvgSq[index].withUnsafeMutableBufferPointer { v in
                 parameter.scalars.withUnsafeMutableBufferPointer { p in
-                    gradient.scalars.withUnsafeBufferPointer { gp in
-                        for j in 0..<p.count {
-                            let pj = p[j] * shrink
-                            let g = gp[j] + l2 * pj
-                            let mj = b1 * m[j] + (1 - b1) * g
-                            let vj = b2 * v[j] + (1 - b2) * g * g
-                            m[j] = mj
-                            v[j] = vj
-                            p[j] = pj - stepSize * (mj / (vj.squareRoot() / correction2 + eps))
-                        }
+                    gradient.scalars.withUnsafeBufferPointer { g in
+                        OptimizerKernels.adam(parameter: p.baseAddress!, gradient: g.baseAddress!, expAvg: m.baseAddress!,
+                                              expAvgSq: v.baseAddress!, count: p.count, shrink: shrink, l2: l2, beta1: b1,
+                                              beta2: b2, stepSize: stepSize, correction2: correction2, epsilon: eps)
                     }
                 }
             }

@@ -32,11 +32,13 @@ public final class SGD: Optimizer {
     }
 
     public override func update(index: Int, parameter: Tensor, gradient: Tensor) {
-        let lr = learningRate, wd = weightDecay, mu = momentum, damp = 1 - dampening, nesterov = self.nesterov
+        guard parameter.count > 0 else { return }
+        let (lr, wd, mu, damp, nesterov) = (learningRate, weightDecay, momentum, dampening, self.nesterov)
         if mu == 0 {
             parameter.scalars.withUnsafeMutableBufferPointer { p in
                 gradient.scalars.withUnsafeBufferPointer { g in
-                    for j in 0..<p.count { p[j] -= lr * (g[j] + wd * p[j]) }
+                    OptimizerKernels.sgd(parameter: p.baseAddress!, gradient: g.baseAddress!, buffer: nil, count: p.count,
+                                         learningRate: lr, weightDecay: wd, momentum: 0, dampening: 0, nesterov: false, first: false)
                 }
             }
             return
@@ -46,12 +48,9 @@ public final class SGD: Optimizer {
         momentumBuffers[index].withUnsafeMutableBufferPointer { b in
             parameter.scalars.withUnsafeMutableBufferPointer { p in
                 gradient.scalars.withUnsafeBufferPointer { g in
-                    for j in 0..<p.count {
-                        let d = g[j] + wd * p[j]
-                        let buf = first ? d : mu * b[j] + damp * d
-                        b[j] = buf
-                        p[j] -= lr * (nesterov ? d + mu * buf : buf)
-                    }
+                    OptimizerKernels.sgd(parameter: p.baseAddress!, gradient: g.baseAddress!, buffer: b.baseAddress!, count: p.count,
+                                         learningRate: lr, weightDecay: wd, momentum: mu, dampening: damp, nesterov: nesterov,
+                                         first: first)
                 }
             }
         }

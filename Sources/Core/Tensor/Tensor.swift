@@ -8,7 +8,13 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     public private(set) var shape: [Int]
     /// The elements in row-major order; `scalars.count == shape.reduce(1, *)`.
     /// Every mutation bumps `version`, which caches derived from this tensor compare against.
-    public var scalars: [Float] { didSet { version &+= 1 } }
+    public var scalars: [Float] {
+        get { storage }
+        _modify { version &+= 1; yield &storage }
+        set { storage = newValue; version &+= 1 }
+    }
+    // A plain stored array behind `_modify`: `didSet` would copy the whole buffer on every in-place write.
+    private var storage: [Float]
     /// Incremented on every change of `scalars` (optimizer steps, loading), like PyTorch's `_version`.
     public private(set) var version = 0
     /// Whether gradients flow into this tensor. Leaves with `requiresGrad` accumulate `grad` in `backward()`.
@@ -25,7 +31,7 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
             shape.reduce(1, *) == scalars.count,
             "shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
         self.shape = shape
-        self.scalars = scalars
+        self.storage = scalars
         self.requiresGrad = requiresGrad
     }
 

@@ -117,6 +117,14 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
         outputShape = [cout, cin, kernelSize, kernelSize]
     }
 
+    /// `E ||A c||^2` for coefficients `c` with independent unit-variance entries: the trace of `A^T A`, i.e. the
+    /// summed energy of every basis function's copies over all blocks (used for He initialisation).
+    public var expectedSquaredNorm: Double {
+        blocks.reduce(0.0) { total, block in
+            total + Double(block.rows) * block.synthesis.energies.reduce(0, +)
+        }
+    }
+
     /// Floats of half spectrum per chunk: small enough to stay in L2 while the GEMM, the FFT and the scatter
     /// pass over it.
     static let chunkFloats = 1 << 16

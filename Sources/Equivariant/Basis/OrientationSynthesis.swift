@@ -56,6 +56,24 @@ final class OrientationSynthesis: @unchecked Sendable {
         self.matrices = matrices
     }
 
+    /// `energies[k]`: the summed squared norm of all `S * N` copies of basis function `k` (by Parseval on the
+    /// c2r sum: `N sum_q w_q |H_q|^2`, `w_q` the adjoint weight).
+    var energies: [Double] {
+        let taps = basis.tapCount, half = halfSpectrum
+        return (0..<coefficientCount).map { row in
+            var total = 0.0
+            for m in matrices {
+                for q in 0..<half {
+                    for t in 0..<taps {
+                        let o = ((row * half + q) * taps + t) * 2
+                        total += Double(adjointWeight(q)) * (Double(m[o]) * Double(m[o]) + Double(m[o + 1]) * Double(m[o + 1]))
+                    }
+                }
+            }
+            return total * Double(rotations)
+        }
+    }
+
     /// Weight of `q` in the adjoint of the c2r sum (`1` for the zero and Nyquist bins, `2` otherwise).
     func adjointWeight(_ q: Int) -> Float { (q == 0 || 2 * q == rotations) ? 1 : 2 }
 }

@@ -40,10 +40,12 @@ public final class R2Conv: Layer {
     /// - Parameters:
     ///   - inType, outType: field types (same group), trivial and regular fields only.
     ///   - kernelSize: odd.
-    ///   - generator: draws the initial coefficients (generalised He initialisation: unit normal coefficients
-    ///     rescaled so the expanded filter has mean squared norm 2 per output channel, the He gain for ReLU).
+    ///   - generator: draws the initial coefficients (generalised He initialisation, Weiler et al. 2018: normal
+    ///     coefficients whose variance makes the expanded filter's expected squared norm 2 per output channel,
+    ///     the He gain for ReLU; the expectation is the trace of the expansion's Gram matrix, so no expansion is
+    ///     needed at construction).
     public init(_ inType: FieldType, _ outType: FieldType, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                dilation: Int = 1, bias: Bool = true, generator: inout SeededGenerator, supersampling: Int = 8) {
+                dilation: Int = 1, bias: Bool = true, generator: inout SeededGenerator) {
         precondition(stride >= 1 && padding >= 0 && dilation >= 1, "R2Conv: invalid stride \(stride), padding \(padding), dilation \(dilation)")
         self.inType = inType
         self.outType = outType
@@ -51,14 +53,12 @@ public final class R2Conv: Layer {
         self.stride = stride
         self.padding = padding
         self.dilation = dilation
-        let expansion = FilterExpansion(from: inType, to: outType, kernelSize: kernelSize, supersampling: supersampling)
+        let expansion = FilterExpansion.shared(from: inType, to: outType, kernelSize: kernelSize)
         self.expansion = expansion
-        var coefficients = generator.normals(expansion.coefficientCount)
-        let filter = expansion.apply(coefficients)
-        let meanSquare = filter.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(1, outType.size))
-        let scale = Float(meanSquare > 0 ? (2 / meanSquare).squareRoot() : 1)
-        for i in coefficients.indices { coefficients[i] *= scale }
-        weight = Tensor(shape: [expansion.coefficientCount], scalars: coefficients, requiresGrad: true)
+        let meanSquare = expansion.expectedSquaredNorm / Double(max(1, outType.size))
+        let std = Float(meanSquare > 0 ? (2 / meanSquare).squareRoot() : 1)
+        weight = Tensor(shape: [expansion.coefficientCount], scalars: generator.normals(expansion.coefficientCount, std: std),
+                        requiresGrad: true)
         self.bias = bias ? Tensor.zeros([outType.fieldCount], requiresGrad: true) : nil
         var indices: [Int] = []
         for (f, rep) in outType.representations.enumerated() { indices += Array(repeating: f, count: rep.size) }

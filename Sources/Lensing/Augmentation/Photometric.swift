@@ -141,6 +141,8 @@ public struct GaussianNoise: ImageAugmentation {
 
     public func apply(to image: inout ImageBuffer, generator: inout SeededGenerator) {
         let sigma = generator.uniform(standardDeviations.lowerBound, standardDeviations.upperBound)
-        for i in 0..<image.pixels.count { image.pixels[i] += sigma * Float(generator.nextNormal()) }
+        image.pixels.withUnsafeMutableBufferPointer { p in
+            for i in 0..<p.count { p[i] += sigma * Float(generator.nextNormal()) }
+        }
     }
 }

@@ -29,9 +29,12 @@ public struct RandomErasing: ImageAugmentation {
             let eh = Int((target * ratio).squareRoot().rounded()), ew = Int((target / ratio).squareRoot().rounded())
             guard eh > 0, ew > 0, eh < h, ew < w else { continue }
             let top = generator.nextInt(below: h - eh + 1), left = generator.nextInt(below: w - ew + 1)
-            for c in 0..<image.channels {
-                for i in top..<(top + eh) {
-                    for j in left..<(left + ew) { image.pixels[c * image.planeSize + i * w + j] = value }
+            let plane = image.planeSize, fill = value
+            image.pixels.withUnsafeMutableBufferPointer { p in
+                for c in 0..<image.channels {
+                    for i in top..<(top + eh) {
+                        for j in left..<(left + ew) { p[c * plane + i * w + j] = fill }
+                    }
                 }
             }
             return

@@ -2,7 +2,7 @@ import Core
 import Dispatch
 
 /// One mini-batch.
-public struct Batch: @unchecked Sendable {
+public struct LabeledBatch: @unchecked Sendable {
     /// Images `[B, 1, H, W]`, normalised and augmented as the loader was configured.
     public let images: Tensor
     /// Class index of each image.
@@ -65,7 +65,7 @@ public final class BatchLoader: @unchecked Sendable {
     }
 
     /// The visiting order of `epoch`: a permutation of `0..<dataset.count`.
-    public func order(epoch: Int) -> [Int] {
+    public func visitingOrder(epoch: Int) -> [Int] {
         var g = epochGenerator(epoch).derived(stream: 0)
         switch order {
         case .sequential:
@@ -86,11 +86,11 @@ public final class BatchLoader: @unchecked Sendable {
     }
 
     /// Batch `index` of `epoch`, computed on the calling thread.
-    public func batch(epoch: Int, index: Int) -> Batch {
-        batch(epoch: epoch, index: index, indices: order(epoch: epoch))
+    public func batch(epoch: Int, index: Int) -> LabeledBatch {
+        batch(epoch: epoch, index: index, indices: visitingOrder(epoch: epoch))
     }
 
-    func batch(epoch: Int, index: Int, indices all: [Int]) -> Batch {
+    func batch(epoch: Int, index: Int, indices all: [Int]) -> LabeledBatch {
         precondition(index >= 0 && index < batchCount, "batch \(index) out of range 0..<\(batchCount)")
         let indices = Array(all[(index * batchSize)..<Swift.min(all.count, (index + 1) * batchSize)])
         let shape = [indices.count, 1, dataset.height, dataset.width]
@@ -100,11 +100,38 @@ public final class BatchLoader: @unchecked Sendable {
             var g = epochGenerator(epoch).derived(stream: UInt64(index) + 1)
             augmentation.apply(to: &scalars, shape: shape, generator: &g, parallel: !prefetch)
         }
-        return Batch(images: Tensor(shape: shape, scalars: scalars), labels: indices.map { dataset.labels[$0] }, indices: indices)
+        return LabeledBatch(images: Tensor(shape: shape, scalars: scalars), labels: indices.map { dataset.labels[$0] }, indices: indices)
     }
 
     /// The batches of `epoch` in order.
     public func epoch(_ epoch: Int) -> EpochBatches { EpochBatches(loader: self, epoch: epoch) }
+
+    /// An endless stream of batches, epoch after epoch from `epoch`, for a domain whose loader must outlast the
+    /// other's (the reference CGDM stopped after one pass over its target iterator).
+    public func stream(startingAt epoch: Int = 0) -> BatchStream { BatchStream(loader: self, epoch: epoch) }
+}
+
+/// Batches of consecutive epochs without end; `epoch` tells which epoch the next batch comes from.
+public final class BatchStream: Sequence, IteratorProtocol {
+    public let loader: BatchLoader
+    /// The epoch of the batch `next()` returns.
+    public private(set) var epoch: Int
+    private var batches: EpochBatches
+
+    init(loader: BatchLoader, epoch: Int) {
+        precondition(loader.batchCount > 0, "an endless stream needs at least one batch per epoch")
+        self.loader = loader
+        self.epoch = epoch
+        batches = loader.epoch(epoch)
+    }
+
+    /// The next batch; never nil.
+    public func next() -> LabeledBatch? {
+        if let batch = batches.next() { return batch }
+        epoch += 1
+        batches = loader.epoch(epoch)
+        return batches.next()
+    }
 }
 
 /// Iterates the batches of one epoch; with prefetching, batch `k + 1` is being read, normalised and augmented
@@ -120,12 +147,12 @@ public final class EpochBatches: Sequence, IteratorProtocol {
     init(loader: BatchLoader, epoch: Int) {
         self.loader = loader
         self.epoch = epoch
-        indices = loader.order(epoch: epoch)
+        indices = loader.visitingOrder(epoch: epoch)
     }
 
-    public func next() -> Batch? {
+    public func next() -> LabeledBatch? {
         guard nextIndex < loader.batchCount else { return nil }
-        let current: Batch
+        let current: LabeledBatch
         if let pending {
             current = pending.wait()
         } else {
@@ -147,15 +174,15 @@ public final class EpochBatches: Sequence, IteratorProtocol {
 
 /// A batch being prepared on another thread; `wait()` blocks until it is ready.
 private final class PendingBatch: @unchecked Sendable {
-    private var batch: Batch?
+    private var batch: LabeledBatch?
     private let ready = DispatchSemaphore(value: 0)
 
-    func fulfil(_ value: Batch) {
+    func fulfil(_ value: LabeledBatch) {
         batch = value
         ready.signal()
     }
 
-    func wait() -> Batch {
+    func wait() -> LabeledBatch {
         ready.wait()
         return batch!
     }

@@ -13,7 +13,7 @@ struct NpyHeader: Equatable {
 
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
 
-    /// Parses the header from the first `size` bytes at `bytes`.
+    /// Parses and validates the header at the start of `bytes` (the whole mapped file).
     static func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws -> NpyHeader {
         func fail(_ reason: NpyError.Reason) -> NpyError { NpyError(file: file, reason: reason) }
         guard bytes.count >= 8, Array(bytes[0..<6]) == magic else { throw fail(.badMagic) }
@@ -36,19 +36,16 @@ struct NpyHeader: Equatable {
         } else {
             text = String(String.UnicodeScalarView(raw.map { Unicode.Scalar($0) }))
         }
-        guard let closing = text.lastIndex(of: "}") else {
-            throw fail(.headerSizeMismatch(declared: headerLength, available: bytes.count - start))
-        }
-        guard text[text.index(after: closing)...].allSatisfy({ $0 == " " || $0 == "\n" || $0 == "\0" }) else {
-            throw fail(.malformedHeader("unexpected text after the dictionary"))
-        }
-        var parser = PythonLiteralParser(text: String(text[...closing]))
+        var parser = PythonLiteralParser(text: text)
         let dict: [String: PythonLiteral]
         do { dict = try parser.parseDictionary() } catch let message as PythonLiteralParser.Failure {
             if message.unterminated {
                 throw fail(.headerSizeMismatch(declared: headerLength, available: bytes.count - start))
             }
             throw fail(.malformedHeader(message.text))
+        }
+        guard parser.remainderIsPadding else {
+            throw fail(.headerSizeMismatch(declared: headerLength, available: parser.consumedCount))
         }
         let expectedKeys: Set<String> = ["descr", "fortran_order", "shape"]
         guard Set(dict.keys) == expectedKeys else {
@@ -121,10 +118,14 @@ struct PythonLiteralParser {
             try expect("}")
             break
         }
-        skipSpace()
-        guard position == chars.count else { throw Failure(text: "unexpected text after the dictionary") }
         return result
     }
+
+    /// Whether only the spaces, newline or NULs NumPy pads with follow the parsed dictionary.
+    var remainderIsPadding: Bool { chars[position...].allSatisfy { $0 == " " || $0 == "\n" || $0 == "\0" } }
+
+    /// Characters consumed so far.
+    var consumedCount: Int { position }
 
     private mutating func parseValue() throws -> PythonLiteral {
         skipSpace()

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Core
+import Equivariant
+import Foundation
+import Lensing
+
+/// `deeplense equivariance`: builds one freshly initialised equivariant layer from a seed, feeds it a smooth
+/// random input (Gaussian-smoothed noise, tapered to the central disk) and prints one JSON object with the
+/// relative equivariance errors: `rot90_rel_error` (exact quarter turn), `rot45_rel_error` (band-limited
+/// 45-degree rotation, compared inside the central disk of radius 0.5 R; groups whose N is a multiple of 8),
+/// and `reflection_rel_error` for dihedral groups. Unavailable measures are `null`.
+public struct EquivarianceCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "equivariance",
+        abstract: "Measure the rotation (and reflection) equivariance error of an equivariant layer; prints JSON.")
+
+    @Option(help: "lifting (1 trivial -> 4 regular fields, 7x7) or group (4 -> 4 regular fields, 5x5).")
+    var layer: String = "lifting"
+    @Option(help: "Symmetry group: CN or DN, e.g. C8, C4, D4.")
+    var group: String = "C8"
+    @Option(help: "Input side S (pixels).")
+    var size: Int = 49
+    @Option(help: "Seed for the weights and the input.")
+    var seed: UInt64 = 0
+    @Option(help: "Width (px) of the Gaussian smoothing of the random input.")
+    var sigma: Double = 2
+    @Option(help: "If set, also write PNGs of the steerable basis and of one filter in every orientation to this directory.")
+    var saveFilters: String?
+
+    public init() {}
+
+    public func validate() throws {
+        guard SymmetryGroup(name: group) != nil else { throw ValidationError("--group must be CN or DN (e.g. C8, D4), got '\(group)'") }
+        guard ["lifting", "group", "network"].contains(layer) else {
+            throw ValidationError("--layer must be lifting, group or network, got '\(layer)'")
+        }
+        if layer == "network" { throw ValidationError("--layer network becomes available with the C8 backbone (issue: backbones)") }
+        guard size >= 9 else { throw ValidationError("--size must be at least 9, got \(size)") }
+        guard sigma > 0 else { throw ValidationError("--sigma must be positive") }
+    }
+
+    public func run() throws {
+        let g = SymmetryGroup(name: group)!
+        var generator = SeededGenerator(seed: seed)
+        let (inType, outType, kernelSize): (FieldType, FieldType, Int) = layer == "lifting"
+            ? (FieldType(g, trivial: 1), FieldType(g, regular: 4), 7)
+            : (FieldType(g, regular: 4), FieldType(g, regular: 4), 5)
+        let conv = R2Conv(inType, outType, kernelSize: kernelSize, padding: kernelSize / 2, generator: &generator)
+        var inputGenerator = generator.derived(stream: 1)
+        let x = SmoothRandomField.make([2, inType.size, size, size], sigma: sigma, generator: &inputGenerator)
+        func error(_ e: GroupElement, disk: Double?) -> Double {
+            equivarianceError(of: conv.forward, input: x, inType: inType, outType: outType, element: e, diskFraction: disk)
+        }
+        func json(_ v: Double?) -> String { v.map { String(format: "%.6e", $0) } ?? "null" }
+        let rot90 = g.quarterTurn(1).map { error($0, disk: nil) }
+        let rot45 = g.rotationOrder % 8 == 0 ? error(GroupElement(rotation: g.rotationOrder / 8), disk: 0.5) : nil
+        var fields = [
+            "\"layer\": \"\(layer)\"", "\"group\": \"\(g)\"", "\"size\": \(size)", "\"seed\": \(seed)",
+            "\"input_sigma\": \(sigma)", "\"rot90_rel_error\": \(json(rot90))", "\"rot45_rel_error\": \(json(rot45))",
+        ]
+        if g.hasReflections { fields.append("\"reflection_rel_error\": \(json(error(GroupElement(rotation: 0, reflected: true), disk: nil)))") }
+        print("{" + fields.joined(separator: ", ") + "}")
+        if let saveFilters { try writeFilterPictures(conv, to: URL(fileURLWithPath: saveFilters)) }
+    }
+
+    /// `basis_k<k>.png`: every basis function of the layer's kernel size (one tile each, in `functions` order);
+    /// `orientations_<group>.png`: the layer's first filter (output field 0, input channel 0) in all orientations.
+    /// Tiles are magnified 16x (nearest neighbour) and min-max scaled one by one.
+    func writeFilterPictures(_ conv: R2Conv, to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let k = conv.kernelSize, zoom = 16
+        func magnify(_ tile: [Float]) -> [Float] {
+            (0..<(k * zoom * k * zoom)).map { tile[($0 / (k * zoom) / zoom) * k + ($0 % (k * zoom)) / zoom] }
+        }
+        let basis = conv.expansion.basis
+        let basisTiles = (0..<basis.count).map { magnify(basis.filter($0)) }
+        try ImageGrid.render(tiles: basisTiles, height: k * zoom, width: k * zoom, columns: 6, padding: 4)
+            .writePNG(to: directory.appendingPathComponent("basis_k\(k).png"))
+        let filter = withoutGradient { conv.expandedFilter().weight }
+        let cin = conv.inType.size, taps = k * k
+        let orientationTiles = (0..<conv.outType.group.order).map { e in
+            magnify(Array(filter.scalars[(e * cin * taps)..<(e * cin * taps + taps)]))
+        }
+        try ImageGrid.render(tiles: orientationTiles, height: k * zoom, width: k * zoom, columns: conv.outType.group.rotationOrder, padding: 4)
+            .writePNG(to: directory.appendingPathComponent("orientations_\(conv.outType.group).png"))
+    }
+}

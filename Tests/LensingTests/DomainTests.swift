@@ -1,0 +1,80 @@
+import Core
+import Foundation
+import Testing
+@testable import Lensing
+
+@Suite struct DomainTests {
+    @Test func modelAKeepsRedshiftsSNRAndPSFFixed() {
+        let sim = LensSimulator(priors: .modelA)
+        for i in 0..<30 {
+            let s = sim.scene(seed: 9, split: .train, index: i)
+            #expect(s.lensRedshift == 0.5 && s.sourceRedshift == 1.0)
+            #expect(s.snr == 25 && s.psfSigma == 0.1 && s.lensLight == nil)
+            #expect(abs(s.mainLens.thetaE - 1.2) < 1e-9 && s.mainLens.axisRatio == 1)
+            #expect(s.label == LensSimulator.label(ofIndex: i))
+        }
+    }
+
+    @Test func modelBVariesRedshiftsSNRPSFAndHasLensLight() {
+        let sim = LensSimulator(priors: .modelB)
+        let scenes = (0..<60).map { sim.scene(seed: 9, split: .train, index: $0) }
+        #expect(Set(scenes.map(\.lensRedshift)).count == 60 && Set(scenes.map(\.snr)).count == 60)
+        #expect(Set(scenes.map(\.psfSigma)).count == 60)
+        for s in scenes {
+            #expect(s.sourceRedshift > s.lensRedshift && s.lensLight != nil)
+            #expect(s.mainLens.thetaE > 0.5 && s.mainLens.thetaE < 2.2)
+            #expect(s.snr >= 10 && s.snr < 40 && s.psfSigma >= 0.06 && s.psfSigma < 0.14)
+        }
+    }
+
+    @Test func classesHaveTheirSubstructure() {
+        for priors in [DomainPriors.modelA, .modelB] {
+            let sim = LensSimulator(priors: priors)
+            var subhaloTotal = 0, cdmCount = 0
+            for i in 0..<150 {
+                let s = sim.scene(seed: 4, split: .test, index: i)
+                switch s.label {
+                case .none: #expect(s.subhalos.isEmpty && s.vortex == nil)
+                case .cdm:
+                    #expect(s.vortex == nil)
+                    subhaloTotal += s.subhalos.count
+                    cdmCount += 1
+                    for h in s.subhalos {
+                        let m = h.mass / priors.subhalos.massScale
+                        #expect(m >= 1e6 * (1 - 1e-12) && m <= 1e10 * (1 + 1e-12) && h.isTNFW)
+                        let r = ((h.x - s.mainLens.centerX) * (h.x - s.mainLens.centerX)
+                            + (h.y - s.mainLens.centerY) * (h.y - s.mainLens.centerY)).squareRoot()
+                        #expect(r >= 0.25 - 1e-12 && r <= 2.0 + 1e-12)
+                    }
+                case .vortex:
+                    #expect(s.subhalos.isEmpty)
+                    let v = try! #require(s.vortex)
+                    #expect(v.length >= 0.06 - 1e-12 && v.length <= 6 + 1e-12)
+                    #expect(s.vortexMass >= 1.5e10 && s.vortexMass <= 5e10 || s.vortexMass == 3e10)
+                }
+            }
+            // Poisson(25) per image: the mean of 50 images is 25 +- 0.71 (1 sigma).
+            #expect(abs(Double(subhaloTotal) / Double(cdmCount) - 25) < 3.5)
+        }
+    }
+
+    @Test func subhaloMassFunctionHasTheRequestedSlope() {
+        let population = SubhaloPopulation()
+        var g = SeededGenerator(seed: 2)
+        let n = 50000
+        let above = (0..<n).filter { _ in population.sampleMass(&g) > 1e8 }.count
+        // N(>m) / N for dN/dm ~ m^-1.9 on [1e6, 1e10]: (m^-0.9 - 1e10^-0.9) / (1e6^-0.9 - 1e10^-0.9).
+        let expected = (pow(1e8, -0.9) - pow(1e10, -0.9)) / (pow(1e6, -0.9) - pow(1e10, -0.9))
+        #expect(abs(Double(above) / Double(n) - expected) < 5 * (expected / Double(n)).squareRoot())
+    }
+
+    @Test func labelsAreBalancedAndPresetsHaveTheirGrids() {
+        let sim = LensSimulator(priors: .modelA)
+        let labels = sim.labels(0..<3000)
+        for c in 0..<3 { #expect(labels.filter { $0 == Int64(c) }.count == 1000) }
+        #expect(ImagePreset(size: 150) == .deepLense150 && ImagePreset.deepLense150.pixelScale == 0.05)
+        #expect(ImagePreset(size: 64) == .euclid64 && ImagePreset.euclid64.fieldOfView == 6.4)
+        #expect(ImagePreset(size: 100) == nil)
+        #expect(DomainPriors.named("b") == .modelB && DomainPriors.named("C") == nil)
+    }
+}
