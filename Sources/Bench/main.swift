@@ -21,6 +21,7 @@ enum BenchRegistry {
 }
 
 OpenBLASCore.preferAVX512Kernels()
+AllocatorTuning.apply()
 let options = BenchOptions.parse(Array(CommandLine.arguments.dropFirst()))
 if let threads = options.threads { ComputeThreads.count = threads }
 var cases = BenchRegistry.all

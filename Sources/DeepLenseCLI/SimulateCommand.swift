@@ -51,29 +51,17 @@ public struct SimulateCommand: ParsableCommand {
         let dataSplit = DataSplit(rawValue: split)!
         let simulator = LensSimulator(priors: priors, preset: ImagePreset(size: size)!, supersampling: supersampling)
         let directory = URL(fileURLWithPath: out, isDirectory: true)
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw ValidationError("cannot create output directory \(out): \(error.localizedDescription)")
-        }
         let name = prefix ?? domain.lowercased()
-        let dataURL = directory.appendingPathComponent("\(name)_\(split)_data.npy")
-        let labelURL = directory.appendingPathComponent("\(name)_\(split)_labels.npy")
         let bar = ProgressBar("simulate \(priors.name)/\(split)", total: count, enabled: !quiet)
-        let start = Date()
-        let writer = try NpyStreamWriter(url: dataURL, kind: .float32, shape: [count, 1, size, size])
-        let chunk = 512
-        var first: [Float] = []
-        for lo in stride(from: 0, to: count, by: chunk) {
-            let range = lo..<min(count, lo + chunk)
-            let images = simulator.simulateImages(range, seed: seed, split: dataSplit) { bar.advance(by: $0) }
-            if lo == 0 { first = Array(images.prefix(min(range.count, 18) * size * size)) }
-            try writer.append(floats: images)
+        let written: SimulatedDataSetWriter.Summary
+        do {
+            written = try SimulatedDataSetWriter.write(simulator: simulator, count: count, seed: seed, split: dataSplit,
+                                                       directory: directory, prefix: name) { bar.advance(by: $0) }
+        } catch let error as CocoaError {
+            throw ValidationError("cannot write to \(out): \(error.localizedDescription)")
         }
-        try writer.finish()
-        try NpyFile.write(int64: [count], values: simulator.labels(0..<count), to: labelURL)
-        let seconds = Date().timeIntervalSince(start)
         bar.finish()
+        let seconds = written.seconds, dataURL = written.dataURL, labelURL = written.labelsURL, first = written.firstImages
         var message = "wrote \(count) images \(size)x\(size) (domain \(priors.name), \(split)) to \(dataURL.path) and \(labelURL.lastPathComponent) in "
             + String(format: "%.2f s (%.1f images/s)", seconds, Double(count) / seconds)
         if preview {
