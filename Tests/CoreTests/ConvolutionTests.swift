@@ -48,6 +48,7 @@ private func naiveConv2dGradients(_ x: Tensor, _ w: Tensor, _ dy: Tensor, stride
     @Test(arguments: [
         (2, 32, 4, 33, 33, 3, 1, 1, 1), (8, 3, 5, 12, 12, 3, 1, 1, 1), (1, 4, 3, 10, 9, 3, 2, 1, 1),
         (6, 5, 4, 9, 10, 5, 2, 2, 1), (4, 8, 6, 20, 22, 3, 1, 2, 2), (4, 3, 2, 17, 16, 5, 1, 2, 1),
+        (2, 3, 4, 37, 38, 3, 2, 1, 1), (2, 2, 3, 41, 40, 7, 2, 3, 1),
     ])
     func backwardMatchesFloat64Reference(_ c: (Int, Int, Int, Int, Int, Int, Int, Int, Int)) {
         let (n, cin, cout, h, w, k, s, p, d) = c
@@ -73,7 +74,7 @@ private func naiveConv2dGradients(_ x: Tensor, _ w: Tensor, _ dy: Tensor, stride
         (2, 4, 3, 8, 9, 1, 2, 0, 1), (2, 2, 3, 12, 11, 5, 1, 2, 1), (3, 1, 4, 13, 12, 7, 2, 3, 1),
         (2, 3, 2, 11, 10, 3, 1, 2, 2), (2, 2, 3, 9, 12, 5, 2, 3, 1), (4, 3, 3, 6, 5, 3, 2, 1, 1),
         (2, 2, 2, 10, 10, 3, 2, 3, 2), (40, 3, 4, 3, 3, 3, 1, 1, 1), (2, 3, 6, 24, 24, 1, 1, 0, 1),
-        (2, 2, 3, 2, 2, 5, 1, 2, 1), (3, 2, 2, 1, 4, 3, 1, 1, 1),
+        (2, 2, 3, 2, 2, 5, 1, 2, 1), (3, 2, 2, 1, 4, 3, 1, 1, 1), (2, 2, 3, 40, 41, 3, 2, 1, 1),
     ])
     func forwardMatchesFloat64Reference(
         _ c: (Int, Int, Int, Int, Int, Int, Int, Int, Int)

@@ -18,16 +18,22 @@ import Testing
     static let targetTest = textureImages(count: 90, size: 10, seed: 13, contrast: 0.5, offset: 1.5)
 
     static func accuracy(_ kind: MethodKind) throws -> Double {
-        var config = ExperimentConfiguration(method: kind, backbone: "tiny", epochs: 6, batchSize: 12, seed: 5)
+        var config = ExperimentConfiguration(method: kind, backbone: "tiny", epochs: 12, batchSize: 12, seed: 5)
         config.showProgress = false
         config.validationFraction = 0.1
+        config.hyperparameters.learningRate = 1e-2
         config.hyperparameters.addaTargetLearningRate = 1e-3
         config.hyperparameters.addaDiscriminatorLearningRate = 1e-3
         config.hyperparameters.emaDecay = 0.9
         config.hyperparameters.pseudoLabelInterval = 20
         config.hyperparameters.cgdmNumK = 2
+        config.hyperparameters.pseudoLabelWeight = 0.1
+        if kind == .cgdm { config.hyperparameters.learningRate = 3e-3 }
         let result = try Experiment.run(config, source: source, target: target, targetTest: targetTest,
                                         runDirectory: temporaryDirectory("shift\(kind)"), makeBackbone: tinyBuilder)
+        if ProcessInfo.processInfo.environment["DA_DEBUG"] != nil {
+            print(kind.rawValue, result.training.bestEpoch, result.training.history.map { Int($0.validationAccuracy) }, result.training.history.map { $0.losses.mapValues { Int($0 * 100) } })
+        }
         return result.targetMetrics!.accuracy
     }
 

@@ -41,11 +41,6 @@ import Testing
     }
     @Test func adaMatch() throws { _ = try run(.adamatch) }
 
-    /// The real ResNet18 from the factory (32x32 images, one iteration of two images: ResNet18 is slow in debug builds).
-    @Test func sourceOnlyOnResNet18() throws {
-        _ = try run(.sourceOnly, builder: Experiment.factoryBackbone, backbone: "resnet18", size: 32, count: 6, batch: 2, iterations: 1)
-    }
-
     /// Evaluating a finished run from its directory reproduces the metrics of the run.
     @Test func evaluateFromRunDirectory() throws {
         let result = try run(.selfEnsemble)

@@ -50,7 +50,7 @@ func textureImages(count: Int, size: Int = 12, seed: UInt64, contrast: Float = 1
                 case 1: on = ((x + phase) / 2) % 2 == 0
                 default: on = (((x + phase) / 2) + ((y + phase) / 2)) % 2 == 0
                 }
-                let value = (on ? amplitude : 0) + g.normal(std: 0.3)
+                let value = (on ? amplitude : 0) + g.normal(std: 0.15)
                 pixels.append(contrast * value + offset)
             }
         }

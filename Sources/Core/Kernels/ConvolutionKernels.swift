@@ -43,6 +43,9 @@ public enum ConvolutionKernels {
             let rows = max(tileBudget / perRow, (minimumTileColumns + g.outputWidth - 1) / g.outputWidth)
             return Tiling(images: 1, rows: min(g.outputHeight, max(1, rows)))
         }
+        if g.outputPlane >= minimumTileColumns {
+            return Tiling(images: 1, rows: g.outputHeight)  // wide enough alone; no staging copy of the output
+        }
         let byBudget = tileBudget / perImage
         let byWidth = (minimumTileColumns + g.outputPlane - 1) / g.outputPlane
         return Tiling(images: max(1, min(imagesPerThread, max(byBudget, byWidth))), rows: g.outputHeight)

@@ -80,8 +80,13 @@ enum Im2Col {
                         if s == 1 {
                             VectorMath.copy(dst + lo, row + lo, hi - lo)
                         } else {
-                            var ow = lo
-                            while ow < hi { dst[ow] = row[ow * s]; ow += 1 }
+                            if s == 2 {
+                                VectorMath.gatherEven(dst + lo, row + 2 * lo, count: hi - lo,
+                                                      readable: h * w - ih * w - colOffset - 2 * lo)
+                            } else {
+                                var ow = lo
+                                while ow < hi { dst[ow] = row[ow * s]; ow += 1 }
+                            }
                         }
                         if hi < wo { VectorMath.zero(dst + hi, wo - hi) }
                     }
@@ -118,7 +123,12 @@ enum Im2Col {
                         if s == 1 {
                             while ow < hi { row[ow] += src[ow]; ow += 1 }
                         } else {
-                            while ow < hi { row[ow * s] += src[ow]; ow += 1 }
+                            if s == 2 {
+                                VectorMath.addToEven(row + 2 * lo, src + lo, count: hi - lo,
+                                                     writable: h * w - ih * w - colOffset - 2 * lo)
+                            } else {
+                                while ow < hi { row[ow * s] += src[ow]; ow += 1 }
+                            }
                         }
                     }
                     src += wo

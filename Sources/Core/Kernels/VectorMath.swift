@@ -62,4 +62,33 @@ enum VectorMath {
         var i = 0
         while i < count { dst[i] = 0; i += 1 }
     }
+
+    /// `dst[i] = src[2 * i]` for `i < count` (stride-2 im2col). Eight outputs at a time from one 16-wide load
+    /// while `readable` (the floats from `src` to the end of its plane) covers the whole load.
+    @inline(__always)
+    static func gatherEven(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int, readable: Int) {
+        var i = 0
+        while i + 8 <= count && 2 * i + 16 <= readable {
+            let v = UnsafeRawPointer(src + 2 * i).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count { dst[i] = src[2 * i]; i += 1 }
+    }
+
+    /// `dst[2 * i] += src[i]` for `i < count` (stride-2 col2im). The odd lanes are written back unchanged, so
+    /// `writable` (the floats from `dst` to the end of its plane, which only this thread writes) bounds the
+    /// 16-wide stores.
+    @inline(__always)
+    static func addToEven(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int, writable: Int) {
+        var i = 0
+        while i + 8 <= count && 2 * i + 16 <= writable {
+            let raw = UnsafeMutableRawPointer(dst + 2 * i)
+            var v = raw.loadUnaligned(as: SIMD16<Float>.self)
+            v.evenHalf += UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
+            raw.storeBytes(of: v, as: SIMD16<Float>.self)
+            i += 8
+        }
+        while i < count { dst[2 * i] += src[i]; i += 1 }
+    }
 }

@@ -44,6 +44,7 @@ public final class ADDA: UDAMethod {
     public var modules: [(name: String, module: Module)] {
         [("source_encoder", sourceEncoder), ("target_model", targetModel), ("discriminator", discriminator)]
     }
+    public var selectsOnSourceValidation: Bool { false }
     public var predictionModules: [(name: String, module: Module)] { [("target_model", targetModel)] }
     public var optimizers: [(name: String, optimizer: Optimizer)] {
         [("target_encoder", targetOptimizer), ("discriminator", discriminatorOptimizer)]

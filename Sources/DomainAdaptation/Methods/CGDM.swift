@@ -5,8 +5,8 @@ import Core
 ///
 /// An encoder `G` with two linear classifiers `F1`, `F2` (`BiClassifier`; prediction from the sum of their logits).
 /// Each iteration has three phases:
-/// 1. `G, F1, F2` minimise source cross-entropy of both heads, `entropyWeight` times the target prediction entropy
-///    and `pseudoLabelWeight` times the confidence-weighted cross-entropy against the target pseudo-labels;
+/// 1. `G, F1, F2` minimise source cross-entropy of both heads, `entropyWeight` times the class-diversity term of
+///    the CGDM code on target predictions (`UDALoss.classDiversity`) and `pseudoLabelWeight` times the confidence-weighted cross-entropy against the target pseudo-labels;
 /// 2. `F1, F2` (encoder fixed) minimise source cross-entropy minus the classifier discrepancy on target, so the
 ///    heads disagree on target samples outside the source support (Saito et al. 2018);
 /// 3. `G` (heads fixed) minimises the target discrepancy plus `gradientDiscrepancyWeight` times the gradient
@@ -81,7 +81,7 @@ public final class CGDM: UDAMethod {
         var (s1, s2) = heads.logits(model.encoder(xs))
         var (t1, t2) = heads.logits(model.encoder(xt))
         let supervised = crossEntropy(logits: s1, labels: ys) + crossEntropy(logits: s2, labels: ys)
-        let entropy = UDALoss.entropy(logits: t1) + UDALoss.entropy(logits: t2)
+        let entropy = UDALoss.classDiversity(logits: t1) + UDALoss.classDiversity(logits: t2)
         let pseudoLoss = UDALoss.weightedCrossEntropy(logits: t1, labels: targetLabels, weights: targetWeights)
             + UDALoss.weightedCrossEntropy(logits: t2, labels: targetLabels, weights: targetWeights)
         let loss1 = supervised + h.entropyWeight * entropy + h.pseudoLabelWeight * pseudoLoss
@@ -116,7 +116,7 @@ public final class CGDM: UDAMethod {
             gradientGap = gap.item
         }
         return [
-            "source_ce": supervised.item, "entropy": entropy.item, "pseudo_ce": pseudoLoss.item,
+            "source_ce": supervised.item, "diversity": entropy.item, "pseudo_ce": pseudoLoss.item,
             "phase2": loss2.item, "discrepancy": discrepancy, "gradient_discrepancy": gradientGap,
         ]
     }

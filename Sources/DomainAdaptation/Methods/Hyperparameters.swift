@@ -24,7 +24,7 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
     public var cgdmNumK: Int = 4
     /// CGDM: iterations between pseudo-label refreshes.
     public var pseudoLabelInterval: Int = 100
-    /// CGDM: weight of the target entropy term in phase 1.
+    /// CGDM: weight of the target class-diversity term in phase 1.
     public var entropyWeight: Float = 0.01
     /// CGDM: weight of the weighted pseudo-label cross-entropy in phase 1.
     public var pseudoLabelWeight: Float = 1.0

@@ -48,6 +48,10 @@ public protocol UDAMethod: AnyObject {
     var targetBatchMultiplier: Int { get }
     /// The modules that make the final prediction (saved as the best model).
     var predictionModules: [(name: String, module: Module)] { get }
+    /// Whether held-out source accuracy is a meaningful model-selection criterion for this method. ADDA's target
+    /// encoder is trained to serve the target domain only, so its source accuracy falls as it adapts; ADDA therefore
+    /// keeps the last epoch (its source pretraining is still selected on held-out source data).
+    var selectsOnSourceValidation: Bool { get }
 
     /// Called once before the first iteration of a run or of a resumed run, with the true number of iterations
     /// and the unlabelled target training images (CGDM clusters them).
@@ -69,6 +73,7 @@ public protocol UDAMethod: AnyObject {
 
 extension UDAMethod {
     public var targetBatchMultiplier: Int { 1 }
+    public var selectsOnSourceValidation: Bool { true }
     public func prepare(totalIterations: Int, targetImages: LabeledImages, batchSize: Int) {}
     public func extraState() -> StateDict { StateDict() }
     public func loadExtraState(_ state: StateDict) throws {}

@@ -10,6 +10,13 @@ public enum UDALoss {
         return -(logP.exp() * logP).sum() * (1 / Float(logits.shape[0]))
     }
 
+    /// The class-diversity term of the CGDM code (which calls it its entropy loss): the cross-entropy between the uniform
+    /// distribution and the batch-mean prediction, `-(1/C) sum_c log(mean_i p_ic + 1e-6)`. It is smallest when the
+    /// batch's predictions are spread evenly over the classes, which keeps pseudo-labelling from collapsing onto one class.
+    public static func classDiversity(logits: Tensor) -> Tensor {
+        -(logits.softmax(axis: 1).mean(axes: [0]) + 1e-6).log().mean()
+    }
+
     /// The classifier discrepancy of Saito et al. 2018 (MCD), used by CGDM: the mean absolute difference of the two
     /// classifiers' softmax outputs, `(1/(N C)) sum |softmax(a) - softmax(b)|`.
     public static func classifierDiscrepancy(_ a: Tensor, _ b: Tensor) -> Tensor {

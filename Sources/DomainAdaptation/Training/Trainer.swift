@@ -59,7 +59,8 @@ public struct TrainingSummary: Sendable {
 /// target batches (permutations concatenated as needed) from the run generator, calls `method.step` per iteration,
 /// then measures accuracy on the held-out source split. **Model selection uses only labelled source data**: the best
 /// held-out source accuracy picks the saved model (`best.safetensors`) and early stopping ends the run after
-/// `patience` epochs without improvement. The target test set is not seen here; `Experiment` evaluates it once
+/// `patience` epochs without improvement (methods with `selectsOnSourceValidation == false`, i.e. ADDA, keep the last
+/// epoch instead, since no criterion is available without target labels). The target test set is not seen here; `Experiment` evaluates it once
 /// at the end.
 ///
 /// After every epoch the full state (modules, optimizers, method extras, generator, history) is written atomically
@@ -140,7 +141,7 @@ public final class Trainer {
                                      validationAccuracy: accuracy, seconds: Date().timeIntervalSince(started))
             state.history.append(record)
             state.completedEpochs = epoch + 1
-            if accuracy > state.bestValidationAccuracy || state.bestEpoch == 0 {
+            if !method.selectsOnSourceValidation || accuracy > state.bestValidationAccuracy || state.bestEpoch == 0 {
                 state.bestValidationAccuracy = accuracy
                 state.bestEpoch = epoch + 1
                 state.epochsWithoutImprovement = 0

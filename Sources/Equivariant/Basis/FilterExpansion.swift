@@ -60,7 +60,7 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
         self.inType = inType
         self.outType = outType
         self.kernelSize = kernelSize
-        let basis = SteerableBasis(kernelSize: kernelSize, supersampling: supersampling)
+        let basis = SteerableBasis.shared(kernelSize: kernelSize, supersampling: supersampling)
         self.basis = basis
         let group = inType.group, taps = basis.tapCount
         let cin = inType.size, cout = outType.size
@@ -161,7 +161,7 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
     static func synthesis(kind: Kind, group: SymmetryGroup, basis: SteerableBasis) -> OrientationSynthesis {
         let invariant = kind == .invariant
         let key = [basis.kernelSize, basis.supersampling, group.rotationOrder, group.hasReflections ? 1 : 0, invariant ? 1 : 0]
-        return synthesisCache.value(for: key + [Int(SteerableBasis.widths.0 * 100), Int(SteerableBasis.widths.1 * 100)]) {
+        return synthesisCache.value(for: key) {
             let n = group.rotationOrder
             let indices = basis.functions.indices.filter { k in
                 let f = basis.functions[k]

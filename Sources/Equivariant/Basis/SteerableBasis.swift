@@ -58,8 +58,7 @@ public final class SteerableBasis: @unchecked Sendable {
     }
 
     /// Radial width of ring `ring` of `ringCount`.
-    nonisolated(unsafe) public static var widths = (0.6, 0.4)
-    public static func ringWidth(ring: Int, ringCount: Int) -> Double { ring == ringCount - 1 && ring > 0 ? widths.1 : widths.0 }
+    public static func ringWidth(ring: Int, ringCount: Int) -> Double { ring == ringCount - 1 && ring > 0 ? 0.4 : 0.6 }
 
     /// Width (px) of the isotropic Gaussian pixel footprint over which every tap integrates.
     public static let footprintWidth = 0.4
