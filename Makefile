@@ -20,7 +20,7 @@ build-release: deps
 	$(SWIFT) build -c release --product deeplense
 
 demo: build-release
-	$(RELEASE_BIN)/deeplense demo --out $(DEMO_OUT)
+	$(RELEASE_BIN)/deeplense compare --profile demo --out $(DEMO_OUT)
 
 test: deps
 	$(SWIFT) build --build-tests

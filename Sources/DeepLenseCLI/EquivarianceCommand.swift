@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backbones
 import Core
 import Equivariant
 import Foundation
@@ -8,13 +9,14 @@ import Lensing
 /// random input (Gaussian-smoothed noise, tapered to the central disk) and prints one JSON object with the
 /// relative equivariance errors: `rot90_rel_error` (exact quarter turn), `rot45_rel_error` (band-limited
 /// 45-degree rotation, compared inside the central disk of radius 0.5 R; groups whose N is a multiple of 8),
-/// and `reflection_rel_error` for dihedral groups. Unavailable measures are `null`.
+/// and `reflection_rel_error` for dihedral groups. Unavailable measures are `null`. `--layer network` checks the
+/// invariance of the pooled features of the equivariant ResNet backbone (`featureInvarianceError`).
 public struct EquivarianceCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "equivariance",
         abstract: "Measure the rotation (and reflection) equivariance error of an equivariant layer; prints JSON.")
 
-    @Option(help: "lifting (1 trivial -> 4 regular fields, 7x7) or group (4 -> 4 regular fields, 5x5).")
+    @Option(help: "lifting (1 trivial -> 4 regular fields, 7x7), group (4 -> 4 regular fields, 5x5) or network (equivariant ResNet features).")
     var layer: String = "lifting"
     @Option(help: "Symmetry group: CN or DN, e.g. C8, C4, D4.")
     var group: String = "C8"
@@ -26,6 +28,8 @@ public struct EquivarianceCommand: ParsableCommand {
     var sigma: Double = 2
     @Option(help: "If set, also write PNGs of the steerable basis and of one filter in every orientation to this directory.")
     var saveFilters: String?
+    @Option(help: "If set, write the input, its 45-degree (or 90-degree) transform and the layer's outputs as .npy files to this directory (for bench/reference/e2cnn_equivariance.py).")
+    var saveArrays: String?
 
     public init() {}
 
@@ -34,13 +38,13 @@ public struct EquivarianceCommand: ParsableCommand {
         guard ["lifting", "group", "network"].contains(layer) else {
             throw ValidationError("--layer must be lifting, group or network, got '\(layer)'")
         }
-        if layer == "network" { throw ValidationError("--layer network becomes available with the C8 backbone (issue: backbones)") }
         guard size >= 9 else { throw ValidationError("--size must be at least 9, got \(size)") }
         guard sigma > 0 else { throw ValidationError("--sigma must be positive") }
     }
 
     public func run() throws {
         let g = SymmetryGroup(name: group)!
+        if layer == "network" { return runNetwork(g) }
         var generator = SeededGenerator(seed: seed)
         let (inType, outType, kernelSize): (FieldType, FieldType, Int) = layer == "lifting"
             ? (FieldType(g, trivial: 1), FieldType(g, regular: 4), 7)
@@ -61,6 +65,46 @@ public struct EquivarianceCommand: ParsableCommand {
         if g.hasReflections { fields.append("\"reflection_rel_error\": \(json(error(GroupElement(rotation: 0, reflected: true), disk: nil)))") }
         print("{" + fields.joined(separator: ", ") + "}")
         if let saveFilters { try writeFilterPictures(conv, to: URL(fileURLWithPath: saveFilters)) }
+        if let saveArrays { try writeArrays(conv, input: x, to: URL(fileURLWithPath: saveArrays)) }
+    }
+
+    /// Writes `input.npy` `[2, Cin, S, S]` and, for the 45-degree element (C8-like groups) and the quarter turn,
+    /// `input_rot<deg>.npy` (the group action on the input: band-limited rotation plus the cyclic channel shift),
+    /// `output.npy`, `output_of_rot<deg>.npy` (`f(g x)`) and `rot<deg>_of_output.npy` (`g f(x)`), so another
+    /// library can be fed exactly our inputs and our error can be recomputed from the arrays.
+    func writeArrays(_ conv: R2Conv, input x: Tensor, to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let g = conv.inType.group
+        try NpyFile.write(x, to: directory.appendingPathComponent("input.npy"))
+        let y = withoutGradient { conv.forward(x) }
+        try NpyFile.write(y, to: directory.appendingPathComponent("output.npy"))
+        var elements: [(Int, GroupElement)] = []
+        if g.rotationOrder % 8 == 0 { elements.append((45, GroupElement(rotation: g.rotationOrder / 8))) }
+        if let quarter = g.quarterTurn(1) { elements.append((90, quarter)) }
+        for (degrees, e) in elements {
+            let rx = GroupAction.transform(x, by: e, type: conv.inType)
+            try NpyFile.write(rx, to: directory.appendingPathComponent("input_rot\(degrees).npy"))
+            try NpyFile.write(withoutGradient { conv.forward(rx) }, to: directory.appendingPathComponent("output_of_rot\(degrees).npy"))
+            try NpyFile.write(GroupAction.transform(y, by: e, type: conv.outType),
+                              to: directory.appendingPathComponent("rot\(degrees)_of_output.npy"))
+        }
+    }
+
+    /// Invariance of the equivariant backbone's pooled features under the group (`featureInvarianceError`).
+    func runNetwork(_ g: SymmetryGroup) {
+        let backbone = EquivariantResNet(group: g, seed: seed)
+        backbone.eval()
+        var inputGenerator = SeededGenerator(seed: seed).derived(stream: 1)
+        let x = SmoothRandomField.make([2, 1, size, size], sigma: sigma, generator: &inputGenerator)
+        func error(_ e: GroupElement) -> Double { featureInvarianceError(of: backbone, images: x, element: e, group: g) }
+        func json(_ v: Double?) -> String { v.map { String(format: "%.6e", $0) } ?? "null" }
+        var fields = [
+            "\"layer\": \"network\"", "\"group\": \"\(g)\"", "\"size\": \(size)", "\"seed\": \(seed)",
+            "\"input_sigma\": \(sigma)", "\"rot90_rel_error\": \(json(g.quarterTurn(1).map(error)))",
+            "\"rot45_rel_error\": \(json(g.rotationOrder % 8 == 0 ? error(GroupElement(rotation: g.rotationOrder / 8)) : nil))",
+        ]
+        if g.hasReflections { fields.append("\"reflection_rel_error\": \(json(error(GroupElement(rotation: 0, reflected: true))))") }
+        print("{" + fields.joined(separator: ", ") + "}")
     }
 
     /// `basis_k<k>.png`: every basis function of the layer's kernel size (one tile each, in `functions` order);

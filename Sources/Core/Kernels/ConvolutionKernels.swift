@@ -9,7 +9,7 @@ import Foundation
 ///   is a band of output rows of one image (written in place with `ldc = Ho * Wo`), or several whole small
 ///   images side by side so that deep layers still get at least `minimumTileColumns` GEMM columns.
 ///   Weight gradients accumulate per thread and are summed at the end.
-/// - shared chunks (few images, or too few pixels per thread): im2col of a chunk of images split over the
+/// - shared chunks (fewer images than threads, e.g. single-image inference): im2col of a chunk of images split over the
 ///   threads, then one GEMM split over the threads by `Gemm.multiply`.
 /// 1x1 stride-1 convolutions with large images skip im2col entirely.
 ///
@@ -51,12 +51,12 @@ public enum ConvolutionKernels {
         return Tiling(images: max(1, min(imagesPerThread, max(byBudget, byWidth))), rows: g.outputHeight)
     }
 
-    /// Whether the per-thread schedule applies: at least one image per thread, and enough pixels per thread
-    /// for wide single-threaded GEMMs.
+    /// Whether the per-thread schedule applies: at least one image per thread. (For the 2x2-pixel layers the
+    /// two schedules measured within noise of each other; the per-thread one needs a single parallel region.)
     static func usesPerThreadPipelines(_ g: ConvGeometry) -> Bool {
         if let forced = forcedSchedule { return forced == "pipelines" }
         let threads = ComputeThreads.count
-        return threads > 1 && g.batch >= threads && (g.batch / threads) * g.outputPlane >= minimumTileColumns
+        return threads > 1 && g.batch >= threads
     }
 
     /// Images per shared GEMM chunk: as many as fit the chunk budget, at least one.

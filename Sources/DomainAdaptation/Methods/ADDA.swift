@@ -1,5 +1,6 @@
 import Backbones
 import Core
+import Lensing
 
 /// Adversarial Discriminative Domain Adaptation (Tzeng, Hoffman, Saenko, Darrell, CVPR 2017).
 ///
@@ -66,8 +67,8 @@ public final class ADDA: UDAMethod {
 
     public func step(source: (images: Tensor, labels: [Int]), target: TargetBatch, context: IterationContext,
                      generator: inout SeededGenerator) -> [String: Float] {
-        let sourceImages = AugmentationPresets.weak(source.images, generator: &generator)
-        let targetImages = AugmentationPresets.weak(target.images, generator: &generator)
+        let sourceImages = TrainingAugmentations.flips(source.images, generator: &generator)
+        let targetImages = TrainingAugmentations.flips(target.images, generator: &generator)
         discriminator.train()
         targetModel.encoder.train()
         let sourceFeatures = evaluate(sourceEncoder) { sourceEncoder(sourceImages) }

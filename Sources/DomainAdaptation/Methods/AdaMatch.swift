@@ -1,9 +1,11 @@
 import Backbones
 import Core
+import Lensing
 
 /// AdaMatch (Berthelot, Roelofs, Sohn, Carlini, Kurakin, ICLR 2022), unsupervised domain adaptation setting.
 ///
-/// Per iteration with `B` source and `3B` target images, each in a weak (flips) and a strong view:
+/// Per iteration with `B` source and `3B` target images, each in a weak (flips) and a strong view
+/// (`TrainingAugmentations.adaMatchStrong`: the reference pipeline with its affine warp, on per-image [0, 1] rescaled pixels):
 /// 1. one joint forward pass over all four views in training mode (batch norm sees both domains and updates its
 ///    running statistics), and a second pass over the two source views with batch statistics that leave the running
 ///    statistics untouched;
@@ -57,10 +59,10 @@ public final class AdaMatch: UDAMethod {
     public func step(source: (images: Tensor, labels: [Int]), target: TargetBatch, context: IterationContext,
                      generator: inout SeededGenerator) -> [String: Float] {
         let b = source.images.shape[0], bt = target.images.shape[0]
-        let sourceWeak = AugmentationPresets.weak(source.images, generator: &generator)
-        let sourceStrong = AugmentationPresets.strong(source.images, generator: &generator)
-        let targetWeak = AugmentationPresets.weak(target.images, generator: &generator)
-        let targetStrong = AugmentationPresets.strong(target.images, generator: &generator)
+        let sourceWeak = TrainingAugmentations.flips(source.images, generator: &generator)
+        let sourceStrong = TrainingAugmentations.adaMatchStrong(source.images, generator: &generator)
+        let targetWeak = TrainingAugmentations.flips(target.images, generator: &generator)
+        let targetStrong = TrainingAugmentations.adaMatchStrong(target.images, generator: &generator)
         model.train()
         let joint = model(Tensor.concat([sourceWeak, sourceStrong, targetWeak, targetStrong], axis: 0))
         let parts = joint.split(sizes: [2 * b, bt, bt], axis: 0)

@@ -1,5 +1,6 @@
 import Backbones
 import Core
+import Lensing
 
 /// Cross-Domain Gradient Discrepancy Minimization (Du, Li, Su, Zhu, Lu, CVPR 2021).
 ///
@@ -71,8 +72,8 @@ public final class CGDM: UDAMethod {
         let pseudo = pseudoLabels!
         let targetLabels = target.indices.map { pseudo.labels[$0] }
         let targetWeights = target.indices.map { pseudo.weights[$0] }
-        let xs = AugmentationPresets.weak(source.images, generator: &generator)
-        let xt = AugmentationPresets.weak(target.images, generator: &generator)
+        let xs = TrainingAugmentations.flips(source.images, generator: &generator)
+        let xt = TrainingAugmentations.flips(target.images, generator: &generator)
         let ys = source.labels
         model.train()
         let h = hyperparameters

@@ -1,9 +1,10 @@
 import Backbones
 import Core
+import Lensing
 
 /// Self-ensembling for visual domain adaptation (French, Mackiewicz, Fisher, ICLR 2018).
 ///
-/// A student network is trained on labelled source images (flips + Gaussian blur) and, on target images, to agree
+/// A student network is trained on labelled source images (flips + Gaussian blur, `TrainingAugmentations.selfEnsembleSource`) and, on target images, to agree
 /// with an EMA teacher (decay 0.999) that sees a differently augmented copy. Per iteration:
 ///
 ///     L = CE(student(x_s), y_s) + w_u * (consistency + w_cb * classBalance)
@@ -64,9 +65,9 @@ public final class SelfEnsemble: UDAMethod {
     public func step(source: (images: Tensor, labels: [Int]), target: TargetBatch, context: IterationContext,
                      generator: inout SeededGenerator) -> [String: Float] {
         student.train()
-        let sourceImages = AugmentationPresets.sourceBlur(source.images, generator: &generator)
-        let studentView = AugmentationPresets.weak(target.images, generator: &generator)
-        let teacherView = AugmentationPresets.weak(target.images, generator: &generator)
+        let sourceImages = TrainingAugmentations.selfEnsembleSource(source.images, generator: &generator)
+        let studentView = TrainingAugmentations.flips(target.images, generator: &generator)
+        let teacherView = TrainingAugmentations.flips(target.images, generator: &generator)
         let supervised = crossEntropy(logits: student(sourceImages), labels: source.labels)
         let studentProbabilities = student(studentView).softmax(axis: 1)
         let teacherProbabilities = evaluate(teacher.model) { teacher.model(teacherView).softmax(axis: 1) }

@@ -1,5 +1,6 @@
 import Backbones
 import Core
+import Lensing
 
 /// Supervised training on the labelled source domain only: the baseline every adaptation method is compared to,
 /// and ADDA's pretraining. Cross-entropy, Adam (lr 1e-3, weight decay 5e-5) with a one-cycle schedule
@@ -35,7 +36,7 @@ public final class SourceOnly: UDAMethod {
     public func step(source: (images: Tensor, labels: [Int]), target: TargetBatch, context: IterationContext,
                      generator: inout SeededGenerator) -> [String: Float] {
         model.train()
-        let images = AugmentationPresets.weak(source.images, generator: &generator)
+        let images = TrainingAugmentations.flips(source.images, generator: &generator)
         let loss = crossEntropy(logits: model(images), labels: source.labels)
         minimize(loss, with: optimizer)
         scheduler?.step()

@@ -93,7 +93,7 @@ public enum EvaluationPlots {
         canvas.text("accuracy (%)", x: l - 45, y: t + frame.plotHeight / 2, size: 12, anchor: "middle", rotate: -90)
     }
 
-    private static func drawLegend(_ canvas: inout SVGCanvas, _ entries: [(String, String, String?)], x: Double, y: Double) {
+    static func drawLegend(_ canvas: inout SVGCanvas, _ entries: [(String, String, String?)], x: Double, y: Double) {
         for (i, (label, color, dash)) in entries.enumerated() {
             let yy = y + Double(i) * 20
             if color != "none" { canvas.line(x, yy, x + 24, yy, stroke: color, width: 2, dash: dash) }

@@ -8,17 +8,13 @@ import Foundation
 /// 3. each sample takes the class of the nearest centroid in cosine distance `d_ik = 1 - cos(f_i, c_k)`;
 /// 4. one k-means round: centroids become the means of their members, and samples are reassigned.
 ///
-/// The confidence of a pseudo-label is `exp(-d_i,y) / sum_k exp(-d_ik)`, a softmax over negative distances, so
-/// samples close to one centroid and far from the others weigh more in the pseudo-label loss.
+/// (CGDM weighs each pseudo-labelled sample by the confidence of the current prediction, `UDALoss.entropyWeights`.)
 public struct ClusterPseudoLabels: Equatable, Sendable {
     /// One class per sample.
     public var labels: [Int]
-    /// One confidence in `(0, 1)` per sample.
-    public var weights: [Float]
 
-    public init(labels: [Int], weights: [Float]) {
+    public init(labels: [Int]) {
         self.labels = labels
-        self.weights = weights
     }
 
     /// - Parameters:
@@ -35,15 +31,10 @@ public struct ClusterPseudoLabels: Equatable, Sendable {
         }
         let soft = probabilities.map { $0.map(Double.init) }
         var centroids = ClusterPseudoLabels.centroids(points, soft, classCount: c)
-        var (labels, distances) = ClusterPseudoLabels.assign(points, centroids)
-        let hard = labels.map { y in (0..<c).map { $0 == y ? 1.0 : 0.0 } }
+        let initial = ClusterPseudoLabels.assign(points, centroids)
+        let hard = initial.map { y in (0..<c).map { $0 == y ? 1.0 : 0.0 } }
         centroids = ClusterPseudoLabels.centroids(points, hard, classCount: c)
-        (labels, distances) = ClusterPseudoLabels.assign(points, centroids)
-        self.labels = labels
-        weights = zip(labels, distances).map { y, d in
-            let e = d.map { Foundation.exp(-$0) }
-            return Float(e[y] / e.reduce(0, +))
-        }
+        labels = ClusterPseudoLabels.assign(points, centroids)
     }
 
     static func centroids(_ points: [[Double]], _ weights: [[Double]], classCount c: Int) -> [[Double]] {
@@ -60,9 +51,9 @@ public struct ClusterPseudoLabels: Equatable, Sendable {
     }
 
     /// Nearest centroid in cosine distance; an empty centroid (zero vector) is at distance 1 from everything.
-    static func assign(_ points: [[Double]], _ centroids: [[Double]]) -> ([Int], [[Double]]) {
+    static func assign(_ points: [[Double]], _ centroids: [[Double]]) -> [Int] {
         let norms = centroids.map { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() }
-        var labels: [Int] = [], distances: [[Double]] = []
+        var labels: [Int] = []
         for p in points {
             let d = centroids.indices.map { k -> Double in
                 guard norms[k] > 0 else { return 1 }
@@ -71,8 +62,7 @@ public struct ClusterPseudoLabels: Equatable, Sendable {
                 return 1 - dot / norms[k]
             }
             labels.append(d.indices.min { d[$0] < d[$1] }!)
-            distances.append(d)
         }
-        return (labels, distances)
+        return labels
     }
 }

@@ -11,8 +11,11 @@ import Core
 ///
 /// They are written here as ordinary differentiable ops of the features `f` (and logits `z`), so the discrepancy
 /// can itself be differentiated with respect to the encoder that produced `f` (no double-backward tape needed).
-/// The discrepancy is `(1 - mean_c cos(dW_s[c], dW_t[c])) + (1 - cos(db_s, db_t))`: a cosine per class row of
-/// the weight gradient (averaged) and one for the bias gradient.
+/// The discrepancy is the mean over the head's two parameter tensors of `1 - cosine similarity`:
+/// `((1 - mean_c cos(dW_s[c], dW_t[c])) + (1 - cos(db_s, db_t))) / 2`, a cosine per class row of the weight gradient
+/// (averaged) and one for the bias gradient, as the authors' code does; it lies in `[0, 2]`. The target loss is the
+/// pseudo-label cross-entropy weighted by `UDALoss.entropyWeights` (held constant here; the authors' code also
+/// differentiates through the weights' entropies, a second-order effect the paper does not describe).
 public enum GradientDiscrepancy {
     /// The analytic gradients of the weighted cross-entropy of a linear head, as differentiable tensors.
     /// - Parameters:
@@ -35,11 +38,11 @@ public enum GradientDiscrepancy {
         return (delta.transposed().matmul(features) * scale, delta.sum(axes: [0]) * scale)
     }
 
-    /// `(1 - mean_c cos(source.weight[c], target.weight[c])) + (1 - cos(source.bias, target.bias))`.
+    /// `((1 - mean_c cos(source.weight[c], target.weight[c])) + (1 - cos(source.bias, target.bias))) / 2`.
     public static func discrepancy(source: (weight: Tensor, bias: Tensor), target: (weight: Tensor, bias: Tensor)) -> Tensor {
         let rows = cosineSimilarity(source.weight, target.weight, axis: 1).mean()
         let bias = cosineSimilarity(source.bias.reshaped([1, -1]), target.bias.reshaped([1, -1]), axis: 1).mean()
-        return (1 - rows) + (1 - bias)
+        return ((1 - rows) + (1 - bias)) * 0.5
     }
 
     /// The discrepancy for one linear head between a labelled source batch and a pseudo-labelled target batch.

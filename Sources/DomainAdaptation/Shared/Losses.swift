@@ -1,4 +1,5 @@
 import Core
+import Foundation
 
 /// Loss terms shared by several methods. All take logits `[N, C]` and are differentiable.
 public enum UDALoss {
@@ -10,11 +11,28 @@ public enum UDALoss {
         return -(logP.exp() * logP).sum() * (1 / Float(logits.shape[0]))
     }
 
-    /// The class-diversity term of the CGDM code (which calls it its entropy loss): the cross-entropy between the uniform
-    /// distribution and the batch-mean prediction, `-(1/C) sum_c log(mean_i p_ic + 1e-6)`. It is smallest when the
-    /// batch's predictions are spread evenly over the classes, which keeps pseudo-labelling from collapsing onto one class.
-    public static func classDiversity(logits: Tensor) -> Tensor {
-        -(logits.softmax(axis: 1).mean(axes: [0]) + 1e-6).log().mean()
+    /// The entropy term of CGDM (Du et al. 2021; the information-maximisation loss of SHOT, Liang et al. 2020): the mean
+    /// conditional entropy minus the entropy of the batch-mean prediction,
+    /// `-(1/N) sum_i sum_c p_ic log p_ic + sum_c pbar_c log(pbar_c)` with `pbar = mean_i p_i + 1e-5` (the authors'
+    /// constant). Minimising it makes each target prediction confident while keeping the batch spread over the classes,
+    /// so entropy minimisation cannot collapse onto one class. Lies in `[-log C, log C]`.
+    public static func informationEntropy(logits: Tensor) -> Tensor {
+        let average = logits.softmax(axis: 1).mean(axes: [0]) + 1e-5
+        return entropy(logits: logits) + (average * average.log()).sum()
+    }
+
+    /// CGDM's per-sample confidence weights for the pseudo-label cross-entropy (Du et al. 2021): `w_i = 1 + exp(-H_i)`
+    /// with `H_i` the entropy of `softmax(logits_i)`, normalised to mean 1 over the batch (the authors normalise to
+    /// sum 1; the extra factor `N` keeps the weighted loss an average whose size does not depend on the batch size).
+    /// Constants: no gradient flows through the weights.
+    public static func entropyWeights(logits: Tensor) -> [Float] {
+        let h = withoutGradient { () -> [Float] in
+            let logP = logits.logSoftmax(axis: 1)
+            return (-(logP.exp() * logP)).sum(axes: [1]).scalars
+        }
+        let raw = h.map { 1 + Foundation.exp(-$0) }
+        let scale = Float(raw.count) / raw.reduce(0, +)
+        return raw.map { $0 * scale }
     }
 
     /// The classifier discrepancy of Saito et al. 2018 (MCD), used by CGDM: the mean absolute difference of the two

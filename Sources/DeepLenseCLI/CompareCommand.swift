@@ -1,0 +1,97 @@
+import ArgumentParser
+import Backbones
+import Core
+import DomainAdaptation
+import Foundation
+
+/// `deeplense compare`: the main job. Trains every backbone x method x seed on Model A -> Model B and writes the table
+/// and plots a paper would show.
+public struct CompareCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare backbones on Model A -> Model B domain adaptation across methods and seeds.",
+        discussion: """
+            Simulates the data into --data when no source/target files are there (prefixes a/b, or the DeepLense release's \
+            f/j), trains each run (resumable: finished runs are skipped, interrupted ones resume from their checkpoint), \
+            evaluates each selected model once on the target test set, and writes results.json, results.md, \
+            accuracy_by_method.svg and roc_<method>.svg into --out.
+            Profiles: demo (64x64, 450 train / 300 test per domain, 2 epochs: minutes), small (64x64, 3,000 / 1,500, \
+            6 epochs: about 90 minutes per seed for two backbones), paper (150x150, 30,000 / 7,500, 100 epochs).
+            """)
+
+    @Option(help: "Scale of the comparison: demo, small or paper.")
+    var profile: String = "demo"
+    @Option(help: "Comma-separated backbones (see `deeplense backbones`).")
+    var backbones: String = "resnet18,c8resnet"
+    @Option(help: "Comma-separated methods: source-only, adda, self-ensemble, cgdm, adamatch.")
+    var methods: String = MethodKind.allCases.map(\.rawValue).joined(separator: ",")
+    @Option(help: "Comma-separated training seeds.")
+    var seeds: String = "1"
+    @Option(help: "Data directory (default: <out>/data).")
+    var data: String?
+    @Option(help: "Output directory for runs, results and plots.")
+    var out: String
+    @Option(help: "Override the profile's number of epochs.")
+    var epochs: Int?
+    @Option(help: "Compute threads (default: all cores).")
+    var threads: Int?
+    @Flag(help: "No progress bars (one line per run only).")
+    var quiet = false
+
+    public init() {}
+
+    func parsedMethods() throws -> [MethodKind] {
+        try list(methods).map { name in
+            guard let kind = MethodKind(rawValue: name) else {
+                throw ValidationError("unknown method '\(name)'; available: \(MethodKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return kind
+        }
+    }
+
+    func parsedSeeds() throws -> [UInt64] {
+        try list(seeds).map { text in
+            guard let seed = UInt64(text) else { throw ValidationError("invalid seed '\(text)': seeds are non-negative integers") }
+            return seed
+        }
+    }
+
+    func list(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    public func validate() throws {
+        guard ComparisonProfile.named(profile) != nil else {
+            throw ValidationError("unknown profile '\(profile)'; available: demo, small, paper")
+        }
+        let names = list(backbones)
+        guard !names.isEmpty else { throw ValidationError("--backbones is empty") }
+        for name in names where !BackboneFactory.names.contains(name) {
+            throw ValidationError("unknown backbone '\(name)'; available: \(BackboneFactory.names.joined(separator: ", "))")
+        }
+        guard !(try parsedMethods()).isEmpty else { throw ValidationError("--methods is empty") }
+        guard !(try parsedSeeds()).isEmpty else { throw ValidationError("--seeds is empty") }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    public func run() throws {
+        if let threads { ComputeThreads.count = threads }
+        var chosen = ComparisonProfile.named(profile)!
+        if let epochs { chosen.epochs = epochs }
+        let output = URL(fileURLWithPath: out, isDirectory: true)
+        let dataDirectory = data.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? output.appendingPathComponent("data", isDirectory: true)
+        var plan = ComparisonPlan(profile: chosen, backbones: list(backbones), methods: try parsedMethods(), seeds: try parsedSeeds(),
+                                  dataDirectory: dataDirectory, outputDirectory: output)
+        plan.showProgress = !quiet
+        let start = Date()
+        let results = try Comparison.run(plan) { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        print(results.markdown)
+        print("Finished in \(ProgressBar.clock(Date().timeIntervalSince(start))). Results: \(output.appendingPathComponent("results.md").path), "
+              + "\(output.appendingPathComponent("results.json").path); plots: \(output.appendingPathComponent("accuracy_by_method.svg").path) "
+              + "and roc_<method>.svg; runs under \(output.appendingPathComponent("runs").path).")
+        if chosen.name == "demo" { print("Note: \(chosen.note).") }
+    }
+}

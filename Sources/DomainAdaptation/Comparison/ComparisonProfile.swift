@@ -1,0 +1,39 @@
+/// The scale of a `deeplense compare` run: image size, data counts and training length.
+public struct ComparisonProfile: Codable, Equatable, Sendable {
+    public var name: String
+    /// Image side of the simulated data (64: Euclid-like 0.1"/px; 150: DeepLense-like 0.05"/px).
+    public var imageSize: Int
+    /// Simulated training images per domain (balanced over the three classes).
+    public var trainCount: Int
+    /// Simulated test images per domain.
+    public var testCount: Int
+    public var epochs: Int
+    public var batchSize: Int
+    public var patience: Int
+    /// Caps each epoch (nil: one pass over the source training data).
+    public var maximumIterationsPerEpoch: Int?
+    /// Printed with the results: what the numbers can and cannot support.
+    public var note: String
+
+    /// The README's main command: every backbone and method once, in minutes on 2 cores. A smoke result.
+    public static let demo = ComparisonProfile(
+        name: "demo", imageSize: 64, trainCount: 450, testCount: 300, epochs: 2, batchSize: 32, patience: 15,
+        maximumIterationsPerEpoch: nil,
+        note: "demo profile: tiny data and 2 epochs; a smoke test of the pipeline, not a scientific result")
+
+    /// Euclid-like 64x64 data, large enough for the comparison to mean something; about 90 minutes per seed on 2 cores.
+    public static let small = ComparisonProfile(
+        name: "small", imageSize: 64, trainCount: 3000, testCount: 1500, epochs: 6, batchSize: 64, patience: 15,
+        maximumIterationsPerEpoch: nil,
+        note: "small profile: 64x64 simulated data, 3,000 training images per domain; differences of a few points are within seed noise")
+
+    /// The reference project's scale (150x150, 30,000 train / 7,500 test per domain, up to 100 epochs, patience 15).
+    public static let paper = ComparisonProfile(
+        name: "paper", imageSize: 150, trainCount: 30_000, testCount: 7_500, epochs: 100, batchSize: 100, patience: 15,
+        maximumIterationsPerEpoch: nil,
+        note: "paper profile: the reference scale; needs a large machine (days on 2 cores)")
+
+    public static let all = [demo, small, paper]
+
+    public static func named(_ name: String) -> ComparisonProfile? { all.first { $0.name == name } }
+}

@@ -1,0 +1,178 @@
+import Core
+import Foundation
+import Lensing
+
+/// What `deeplense compare` runs: every backbone x method x seed on one pair of domains.
+public struct ComparisonPlan: Sendable {
+    public var profile: ComparisonProfile
+    public var backbones: [String]
+    public var methods: [MethodKind]
+    public var seeds: [UInt64]
+    /// Where the Model A / Model B files are (simulated into it when missing).
+    public var dataDirectory: URL
+    /// Where runs, `results.json`, `results.md` and the plots go.
+    public var outputDirectory: URL
+    /// Seed of the simulated data (independent of the training seeds).
+    public var dataSeed: UInt64 = 2026
+    public var showProgress = true
+
+    public init(profile: ComparisonProfile, backbones: [String], methods: [MethodKind], seeds: [UInt64],
+                dataDirectory: URL, outputDirectory: URL) {
+        self.profile = profile
+        self.backbones = backbones
+        self.methods = methods
+        self.seeds = seeds
+        self.dataDirectory = dataDirectory
+        self.outputDirectory = outputDirectory
+    }
+}
+
+/// The four splits of a comparison.
+public struct ComparisonData {
+    public let sourceTrain: LabeledImages
+    public let sourceTest: LabeledImages
+    public let targetTrain: LabeledImages
+    public let targetTest: LabeledImages
+    /// Where the data came from, for the report.
+    public let origin: String
+}
+
+/// Runs backbone comparisons on Model A -> Model B (the library behind `deeplense compare`).
+public enum Comparison {
+    /// Prefixes tried for the source and target domains: our simulator's `a`/`b`, then the DeepLense release's `f`/`j`.
+    public static let sourcePrefixes = ["a", "f"], targetPrefixes = ["b", "j"]
+
+    /// Opens the data in `plan.dataDirectory`, simulating Model A (prefix `a`) and Model B (prefix `b`) at the profile's
+    /// size and counts first if no source/target pair is there.
+    public static func prepareData(_ plan: ComparisonPlan, log: (String) -> Void) throws -> ComparisonData {
+        let directory = plan.dataDirectory
+        func complete(_ prefix: String) -> Bool {
+            DataSplit.allCases.allSatisfy { DeepLenseDataset.prefixes(in: directory, split: $0).contains(prefix) }
+        }
+        var source = sourcePrefixes.first(where: complete), target = targetPrefixes.first(where: complete)
+        var origin: String
+        if let source, let target {
+            origin = "existing files in \(directory.path) (source prefix '\(source)', target prefix '\(target)')"
+            log("using \(origin)")
+        } else {
+            let profile = plan.profile
+            guard let preset = ImagePreset(size: profile.imageSize) else {
+                throw ValidationFailure("profile \(profile.name) asks for unsupported image size \(profile.imageSize)")
+            }
+            for (letter, prefix) in [("A", "a"), ("B", "b")] {
+                let simulator = LensSimulator(priors: DomainPriors.named(letter)!, preset: preset)
+                for (split, count) in [(DataSplit.train, profile.trainCount), (.test, profile.testCount)] {
+                    let bar = ProgressBar("simulate Model \(letter) \(split.rawValue)", total: count, enabled: plan.showProgress)
+                    _ = try SimulatedDataSetWriter.write(simulator: simulator, count: count, seed: plan.dataSeed, split: split,
+                                                         directory: directory, prefix: prefix) { bar.advance(by: $0) }
+                    bar.finish()
+                }
+            }
+            source = "a"; target = "b"
+            origin = "simulated Model A / Model B, \(preset.size)x\(preset.size), data seed \(plan.dataSeed), in \(directory.path)"
+            log("wrote \(origin)")
+        }
+        func open(_ prefix: String, _ split: DataSplit) throws -> LabeledImages {
+            try DeepLenseDataset(directory: directory, prefix: prefix, split: split)
+        }
+        return ComparisonData(sourceTrain: try open(source!, .train), sourceTest: try open(source!, .test),
+                              targetTrain: try open(target!, .train), targetTest: try open(target!, .test), origin: origin)
+    }
+
+    /// The run directory of one backbone, method and seed.
+    public static func runDirectory(_ plan: ComparisonPlan, backbone: String, method: MethodKind, seed: UInt64) -> URL {
+        plan.outputDirectory.appendingPathComponent("runs/\(backbone)/\(method.rawValue)/seed-\(seed)", isDirectory: true)
+    }
+
+    /// Trains and evaluates every run of the plan (skipping finished runs, resuming interrupted ones), then writes
+    /// `results.json`, `results.md`, `accuracy_by_method.svg` and `roc_<method>.svg` into the output directory.
+    public static func run(_ plan: ComparisonPlan, makeBackbone: @escaping BackboneBuilder = Experiment.factoryBackbone,
+                           log: (String) -> Void) throws -> ComparisonResults {
+        try FileManager.default.createDirectory(at: plan.outputDirectory, withIntermediateDirectories: true)
+        let data = try prepareData(plan, log: log)
+        var jobs: [(String, MethodKind, UInt64)] = []
+        for seed in plan.seeds { for backbone in plan.backbones { for method in plan.methods { jobs.append((backbone, method, seed)) } } }
+        var runs: [ComparisonRun] = []
+        var trainedSeconds = 0.0, trainedCount = 0
+        for (index, (backbone, method, seed)) in jobs.enumerated() {
+            let directory = runDirectory(plan, backbone: backbone, method: method, seed: seed)
+            let recordURL = directory.appendingPathComponent("comparison-run.json")
+            let label = "[\(index + 1)/\(jobs.count)] \(backbone) \(method.rawValue) seed \(seed)"
+            if let saved = try? JSONDecoder().decode(ComparisonRun.self, from: Data(contentsOf: recordURL)) {
+                runs.append(saved)
+                log("\(label): finished earlier, \(String(format: "%.2f%% / %.3f", saved.accuracy, saved.aurocMacro))")
+                continue
+            }
+            log("\(label): training")
+            let start = Date()
+            var configuration = ExperimentConfiguration(method: method, backbone: backbone, epochs: plan.profile.epochs,
+                                                        batchSize: plan.profile.batchSize, seed: seed)
+            configuration.patience = plan.profile.patience
+            configuration.maximumIterationsPerEpoch = plan.profile.maximumIterationsPerEpoch
+            configuration.showProgress = plan.showProgress
+            let result = try Experiment.run(configuration, source: data.sourceTrain, target: data.targetTrain,
+                                            targetTest: data.targetTest, runDirectory: directory, resume: true,
+                                            makeBackbone: makeBackbone)
+            guard let metrics = result.targetMetrics else { preconditionFailure("Experiment.run evaluates when given a test set") }
+            var record = ComparisonRun(backbone: backbone, method: method.rawValue, seed: seed, accuracy: metrics.accuracy,
+                                       aurocMacro: metrics.aurocMacro, aurocMicro: metrics.aurocMicro,
+                                       seconds: Date().timeIntervalSince(start), bestEpoch: result.training.bestEpoch)
+            if method == .sourceOnly {
+                let onSource = try evaluateOnSource(configuration, data: data, runDirectory: directory, makeBackbone: makeBackbone)
+                record.sourceAccuracy = onSource.accuracy
+                record.sourceAurocMacro = onSource.aurocMacro
+            }
+            try writeJSON(record, to: recordURL)
+            runs.append(record)
+            trainedSeconds += record.seconds
+            trainedCount += 1
+            let remaining = Double(jobs.count - index - 1) * trainedSeconds / Double(trainedCount)
+            log("\(label): \(String(format: "%.2f%% / %.3f", record.accuracy, record.aurocMacro)) in "
+                + "\(ProgressBar.clock(record.seconds)); runs done \(index + 1)/\(jobs.count), ETA \(ProgressBar.clock(remaining))")
+        }
+        let results = ComparisonResults(profile: plan.profile, dataDirectory: plan.dataDirectory.path, dataOrigin: data.origin,
+                                        backbones: plan.backbones, methods: plan.methods.map(\.rawValue), seeds: plan.seeds,
+                                        runs: runs)
+        try write(results, plan: plan)
+        return results
+    }
+
+    /// The selected source-only model on the source test set (written to `<run>/source-test/`).
+    static func evaluateOnSource(_ configuration: ExperimentConfiguration, data: ComparisonData, runDirectory: URL,
+                                 makeBackbone: BackboneBuilder) throws -> ClassificationMetrics {
+        let method = try Experiment.makeMethod(configuration, classCount: data.sourceTest.classCount, makeBackbone: makeBackbone) { _ in }
+        _ = try Checkpoint.loadModel(into: method, from: runDirectory.appendingPathComponent("best.safetensors"))
+        let directory = runDirectory.appendingPathComponent("source-test", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return try Experiment.evaluate(method: method, on: data.sourceTest, classNames: configuration.classNames,
+                                       batchSize: configuration.batchSize, writingTo: directory)
+    }
+
+    static func write(_ results: ComparisonResults, plan: ComparisonPlan) throws {
+        let out = plan.outputDirectory
+        try writeJSON(results, to: out.appendingPathComponent("results.json"))
+        try Data(results.markdown.utf8).write(to: out.appendingPathComponent("results.md"), options: .atomic)
+        try Data(ComparisonPlots.accuracySVG(results).utf8).write(to: out.appendingPathComponent("accuracy_by_method.svg"), options: .atomic)
+        for method in plan.methods {
+            let seed = plan.seeds[0]
+            let curves: [(backbone: String, metrics: ClassificationMetrics)] = plan.backbones.compactMap { backbone in
+                let url = runDirectory(plan, backbone: backbone, method: method, seed: seed).appendingPathComponent("metrics.json")
+                return (try? ClassificationMetrics.read(from: url)).map { (backbone, $0) }
+            }
+            try Data(ComparisonPlots.rocSVG(method: method.rawValue, curves: curves).utf8)
+                .write(to: out.appendingPathComponent("roc_\(method.rawValue).svg"), options: .atomic)
+        }
+    }
+
+    static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(value).write(to: url, options: .atomic)
+    }
+}
+
+/// A user-facing problem with a comparison's inputs.
+public struct ValidationFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

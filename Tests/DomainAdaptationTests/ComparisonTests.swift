@@ -1,0 +1,56 @@
+import Backbones
+import Core
+import DomainAdaptation
+import Foundation
+import Testing
+
+@Suite struct ComparisonTests {
+    @Test func aggregatesMeanStdGainsAndSourceOnSource() {
+        func run(_ b: String, _ m: String, _ seed: UInt64, _ acc: Double, source: Double? = nil) -> ComparisonRun {
+            ComparisonRun(backbone: b, method: m, seed: seed, accuracy: acc, aurocMacro: acc / 100, aurocMicro: acc / 100,
+                          seconds: 10, bestEpoch: 1, sourceAccuracy: source, sourceAurocMacro: nil)
+        }
+        let results = ComparisonResults(
+            profile: .demo, dataDirectory: "/d", dataOrigin: "test", backbones: ["r", "c"], methods: ["source-only", "adda"],
+            seeds: [1, 2],
+            runs: [run("r", "source-only", 1, 60, source: 96), run("r", "source-only", 2, 62, source: 98),
+                   run("r", "adda", 1, 80), run("r", "adda", 2, 84), run("c", "source-only", 1, 70, source: 97)])
+        let adda = try! #require(results.cell("r", "adda"))
+        #expect(adda.accuracy.mean == 82)
+        #expect(abs(adda.accuracy.std - 8.0.squareRoot()) < 1e-12)
+        #expect(adda.gainOverSourceOnly == 21)
+        #expect(results.cell("r", "source-only")?.gainOverSourceOnly == nil)
+        #expect(results.sourceOnSource["r"]?.mean == 97)
+        #expect(results.cell("c", "adda") == nil)
+        #expect(results.markdown.contains("| r | 61.00 ± 1.41 / 0.610 ± 0.014 | 82.00 ± 2.83 / 0.820 ± 0.028 |"))
+        #expect(results.markdown.contains("| c | 70.00 / 0.700 | - |"))
+        #expect(ComparisonPlots.accuracySVG(results).contains("<svg"))
+    }
+
+    /// The whole pipeline on tiny simulated data with a tiny backbone: simulation, every method, results files,
+    /// and resumption (a second call skips every finished run).
+    @Test func endToEndOnTinySimulatedDataAndResume() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("compare-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var profile = ComparisonProfile.demo
+        profile.trainCount = 24
+        profile.testCount = 12
+        profile.epochs = 1
+        profile.batchSize = 6
+        var plan = ComparisonPlan(profile: profile, backbones: ["tiny"], methods: MethodKind.allCases, seeds: [1],
+                                  dataDirectory: root.appendingPathComponent("data"), outputDirectory: root)
+        plan.showProgress = false
+        let build: BackboneBuilder = { _, seed in TinyBackbone(seed: seed) }
+        var lines: [String] = []
+        let results = try Comparison.run(plan, makeBackbone: build) { lines.append($0) }
+        #expect(results.runs.count == MethodKind.allCases.count)
+        #expect(results.sourceOnSource["tiny"] != nil)
+        for name in ["results.json", "results.md", "accuracy_by_method.svg", "roc_adda.svg", "data/a_train_data.npy", "data/b_test_labels.npy"] {
+            #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(name).path), "missing \(name)")
+        }
+        lines.removeAll()
+        let again = try Comparison.run(plan, makeBackbone: build) { lines.append($0) }
+        #expect(lines.filter { $0.contains("finished earlier") }.count == MethodKind.allCases.count)
+        #expect(again.runs.map(\.accuracy) == results.runs.map(\.accuracy))
+    }
+}
