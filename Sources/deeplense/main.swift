@@ -1,5 +1,6 @@
 import Core
 import DeepLenseCLI
 
+OpenBLASCore.preferAVX512Kernels()
 AllocatorTuning.apply()
 DeepLense.main()

@@ -59,6 +59,21 @@ import Testing
         #expect(cache.planCount == 2)
     }
 
+    /// `removeAll` forgets the plans (a plan still held keeps working; the next request plans anew).
+    @Test func removeAllReplansOnNextRequest() {
+        let cache = FFTPlanCache()
+        let a = cache.rowPlan(.realToComplex, length: 8, count: 3)
+        cache.removeAll()
+        let b = cache.rowPlan(.realToComplex, length: 8, count: 3)
+        #expect(a !== b)
+        #expect(cache.planCount == 2)
+        let input = FFTBuffer(count: 24), x = FFTBuffer(count: 30), y = FFTBuffer(count: 30)
+        for i in 0..<24 { input.pointer[i] = Float(i % 5) }
+        a.execute(input: input.pointer, output: x.pointer)
+        b.execute(input: input.pointer, output: y.pointer)
+        #expect(Array(x.buffer) == Array(y.buffer))
+    }
+
     @Test func concurrentRequestsGetOnePlan() {
         let cache = FFTPlanCache()
         let found = LockedValue<[ObjectIdentifier]>([])

@@ -86,6 +86,19 @@ import Testing
         #expect(state.completedEpochs == 1)
     }
 
+    /// Model selection: a higher held-out accuracy wins; at equal accuracy (common once a small validation set
+    /// saturates) the lower held-out cross-entropy wins; the first epoch always counts as an improvement.
+    @Test func selectionBreaksAccuracyTiesByLoss() {
+        var state = TrainerState(generatorState: [0])
+        #expect(Trainer.improves(accuracy: 10, loss: 9, over: state))
+        state.bestEpoch = 3
+        state.bestValidationAccuracy = 100
+        state.bestValidationLoss = 0.5
+        #expect(Trainer.improves(accuracy: 100, loss: 0.4, over: state))
+        #expect(!Trainer.improves(accuracy: 100, loss: 0.6, over: state))
+        #expect(!Trainer.improves(accuracy: 90, loss: 0.1, over: state))
+    }
+
     /// A truncated checkpoint, and one with a changed data byte, are rejected on load.
     @Test func damagedCheckpointIsDetected() throws {
         let dir = temporaryDirectory()

@@ -28,7 +28,7 @@ extension ConvolutionKernels {
                                   c: gradInput + n * k * plane, ldc: plane)
                 }
             }
-        } else if usesPerThreadPipelines(g) {
+        } else if usesPerThreadPipelines(g, backward: true) {
             let threads = ComputeThreads.count, weightCount = cout * k
             let partialCount = gradWeight == nil ? 0 : (threads - 1) * weightCount
             ScratchPool.withBuffer(count: partialCount) { partials in

@@ -51,12 +51,15 @@ public enum ConvolutionKernels {
         return Tiling(images: max(1, min(imagesPerThread, max(byBudget, byWidth))), rows: g.outputHeight)
     }
 
-    /// Whether the per-thread schedule applies: at least one image per thread. (For the 2x2-pixel layers the
-    /// two schedules measured within noise of each other; the per-thread one needs a single parallel region.)
-    static func usesPerThreadPipelines(_ g: ConvGeometry) -> Bool {
+    /// Whether the per-thread schedule applies: at least one image per thread. Backward also needs
+    /// `minimumTileColumns` pixels per thread: with fewer (layer4 at 64x64 input: 64), each thread's partial
+    /// weight gradient (up to 512 x 4608 floats) costs as much memory traffic as its GEMM, and one GEMM split
+    /// over the threads writes it once instead.
+    static func usesPerThreadPipelines(_ g: ConvGeometry, backward: Bool = false) -> Bool {
         if let forced = forcedSchedule { return forced == "pipelines" }
         let threads = ComputeThreads.count
-        return threads > 1 && g.batch >= threads
+        guard threads > 1 && g.batch >= threads else { return false }
+        return !backward || (g.batch / threads) * g.outputPlane >= minimumTileColumns
     }
 
     /// Images per shared GEMM chunk: as many as fit the chunk budget, at least one.

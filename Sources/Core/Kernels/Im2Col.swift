@@ -18,6 +18,7 @@ enum Im2Col {
 
     /// Accumulates column gradients of output rows `rows` back into image `image` of `output` (`[N, C, H, W]`):
     /// every input pixel receives the sum over the patches that contain it. Does not zero `output` first.
+    /// `columns` is scratch: entries that map to padding may be zeroed in place.
     @inline(__always)
     static func fold(
         _ columns: UnsafePointer<Float>, ld: Int, _ g: ConvGeometry, image: Int, rows: Range<Int>,

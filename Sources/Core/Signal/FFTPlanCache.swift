@@ -71,6 +71,13 @@ public final class FFTPlan: @unchecked Sendable {
         self.plan = plan
     }
 
+    deinit {
+        // FFTW's planner (which destroy_plan touches) is not thread-safe: same lock as planning.
+        FFTPlanCache.plannerLock.lock()
+        fftwf_destroy_plan(plan)
+        FFTPlanCache.plannerLock.unlock()
+    }
+
     /// Runs the transform from `input` into `output` (out of place; `input` may be clobbered by
     /// `complexToReal` transforms of rank > 1).
     public func execute(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
@@ -122,6 +129,8 @@ public final class FFTPlanCache: @unchecked Sendable {
     private var plans: [FFTDescriptor: FFTPlan] = [:]
     private let lock = NSLock()
     private var created = 0
+    /// Serialises every call into FFTW's planner (planning and destroying plans), across all caches.
+    static let plannerLock = NSLock()
 
     public init() {}
 
@@ -142,6 +151,8 @@ public final class FFTPlanCache: @unchecked Sendable {
             fftwf_iodim(n: Int32($0.count), is: Int32($0.inputStride), os: Int32($0.outputStride))
         }
         let flags = UInt32(FFTW_ESTIMATE)
+        Self.plannerLock.lock()
+        defer { Self.plannerLock.unlock() }
         let made: fftwf_plan? = dims.withUnsafeBufferPointer { d in
             batch.withUnsafeBufferPointer { b in
                 let rank = Int32(d.count), howmany = Int32(b.count)
@@ -169,6 +180,16 @@ public final class FFTPlanCache: @unchecked Sendable {
         plans[descriptor] = plan
         created += 1
         return plan
+    }
+
+    /// Forgets every cached plan (each is destroyed once its last user lets go of it); `planCount` is kept.
+    /// Benchmarks of cold construction call this so planning is measured too.
+    public func removeAll() {
+        lock.lock()
+        let dropped = plans
+        plans = [:]
+        lock.unlock()
+        _ = dropped.count  // released here, outside `lock` (their deinit takes the planner lock)
     }
 
     /// A plan for `count` contiguous 1-D transforms of length `length` (the common row-wise case).

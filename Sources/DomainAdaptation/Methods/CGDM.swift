@@ -5,15 +5,24 @@ import Lensing
 /// Cross-Domain Gradient Discrepancy Minimization (Du, Li, Su, Zhu, Lu, CVPR 2021).
 ///
 /// An encoder `G` with two linear classifiers `F1`, `F2` (`BiClassifier`; prediction from the sum of their logits).
-/// Each iteration has three phases:
-/// 1. `G, F1, F2` minimise source cross-entropy of both heads, `entropyWeight` times the class-diversity term of
-///    the CGDM code on target predictions (`UDALoss.classDiversity`) and `pseudoLabelWeight` times the confidence-weighted cross-entropy against the target pseudo-labels;
-/// 2. `F1, F2` (encoder fixed) minimise source cross-entropy minus the classifier discrepancy on target, so the
-///    heads disagree on target samples outside the source support (Saito et al. 2018);
-/// 3. `G` (heads fixed) minimises the target discrepancy plus `gradientDiscrepancyWeight` times the gradient
-///    discrepancy (`GradientDiscrepancy`, averaged over both heads), repeated `numK = 4` times.
-/// Pseudo-labels come from `ClusterPseudoLabels` over the whole target training set, refreshed every
-/// `pseudoLabelInterval = 100` iterations. Adam lr 1e-3, weight decay 5e-5 for encoder and heads.
+/// Every forward pass in training runs `G` once over the concatenated source and target batch, so batch norm
+/// normalises both domains with the same (mixed) batch statistics, which are also what its running statistics
+/// accumulate for evaluation (the authors' code does the same). With `E = UDALoss.informationEntropy` on target
+/// logits, `D = UDALoss.classifierDiscrepancy` of the two heads on target, and `P` the pseudo-label cross-entropy
+/// weighted by `UDALoss.entropyWeights`, each iteration has three phases:
+/// 1. `G, F1, F2` minimise `CE(F1) + CE(F2) + entropyWeight * E + pseudoLabelWeight * P` (source cross-entropy of
+///    both heads, target entropy, pseudo-labels);
+/// 2. `F1, F2` minimise `CE(F1) + CE(F2) - D + entropyWeight * E` (encoder fixed): the heads disagree on target
+///    samples outside the source support while staying accurate on source (Saito et al. 2018);
+/// 3. `G` minimises `D + entropyWeight * E + gradientDiscrepancyWeight * GD` (heads fixed), repeated `numK = 4`
+///    times, where `GD` is `GradientDiscrepancy` between the source loss and the pseudo-label loss, averaged over
+///    both heads and differentiated analytically through the heads' gradients into the encoder.
+/// Pseudo-labels come from `ClusterPseudoLabels` over the whole target training set (evaluation mode), computed at the
+/// start of every epoch after the first and every `pseudoLabelInterval` iterations within an epoch; during the first
+/// `cgdmWarmupEpochs` epochs (1, as in the reference) the pseudo-label and gradient-discrepancy terms are off, because a
+/// network that has not yet learnt the source classes gives pseudo-labels no better than chance.
+/// Weights as in the reference package and the authors' VisDA code: entropy 0.01, pseudo-labels 0.01, gradient
+/// discrepancy 0.01, discrepancy 1. Adam lr 1e-3, weight decay 5e-5 for encoder and heads.
 public final class CGDM: UDAMethod {
     public let name = "cgdm"
     public let model: EncoderClassifier
@@ -66,38 +75,56 @@ public final class CGDM: UDAMethod {
         pseudoLabels = ClusterPseudoLabels(features: features, probabilities: probabilities)
     }
 
+    /// Whether the pseudo-label and gradient-discrepancy terms are active in `epoch` (0-based).
+    func usesPseudoLabels(epoch: Int) -> Bool { epoch >= hyperparameters.cgdmWarmupEpochs }
+
     public func step(source: (images: Tensor, labels: [Int]), target: TargetBatch, context: IterationContext,
                      generator: inout SeededGenerator) -> [String: Float] {
-        if pseudoLabels == nil || context.iteration % hyperparameters.pseudoLabelInterval == 0 { refreshPseudoLabels() }
-        let pseudo = pseudoLabels!
-        let targetLabels = target.indices.map { pseudo.labels[$0] }
-        let targetWeights = target.indices.map { pseudo.weights[$0] }
+        let active = usesPseudoLabels(epoch: context.epoch)
+        let batchInEpoch = context.iteration - context.epoch * context.iterationsPerEpoch
+        if active && (pseudoLabels == nil || batchInEpoch % hyperparameters.pseudoLabelInterval == 0) { refreshPseudoLabels() }
+        let targetLabels = active ? target.indices.map { pseudoLabels!.labels[$0] } : []
         let xs = TrainingAugmentations.flips(source.images, generator: &generator)
         let xt = TrainingAugmentations.flips(target.images, generator: &generator)
-        let ys = source.labels
-        model.train()
+        let ys = source.labels, b = ys.count, bt = target.indices.count
+        let both = Tensor.concat([xs, xt], axis: 0)
         let h = hyperparameters
+        model.train()
 
-        // Phase 1: encoder and both heads.
-        var (s1, s2) = heads.logits(model.encoder(xs))
-        var (t1, t2) = heads.logits(model.encoder(xt))
+        func split(_ features: Tensor) -> (source: Tensor, target: Tensor) {
+            let parts = features.split(sizes: [b, bt], axis: 0)
+            return (parts[0], parts[1])
+        }
+        func entropy(_ t1: Tensor, _ t2: Tensor) -> Tensor {
+            UDALoss.informationEntropy(logits: t1) + UDALoss.informationEntropy(logits: t2)
+        }
+
+        // Phase 1: encoder and both heads learn the source classes, confident target predictions and pseudo-labels.
+        var f = split(model.encoder(both))
+        var (s1, s2) = heads.logits(f.source)
+        var (t1, t2) = heads.logits(f.target)
         let supervised = crossEntropy(logits: s1, labels: ys) + crossEntropy(logits: s2, labels: ys)
-        let entropy = UDALoss.classDiversity(logits: t1) + UDALoss.classDiversity(logits: t2)
-        let pseudoLoss = UDALoss.weightedCrossEntropy(logits: t1, labels: targetLabels, weights: targetWeights)
-            + UDALoss.weightedCrossEntropy(logits: t2, labels: targetLabels, weights: targetWeights)
-        let loss1 = supervised + h.entropyWeight * entropy + h.pseudoLabelWeight * pseudoLoss
+        var loss1 = supervised + h.entropyWeight * entropy(t1, t2)
+        var pseudoLoss: Float = 0
+        if active {
+            let p = UDALoss.weightedCrossEntropy(logits: t1, labels: targetLabels, weights: UDALoss.entropyWeights(logits: t1))
+                + UDALoss.weightedCrossEntropy(logits: t2, labels: targetLabels, weights: UDALoss.entropyWeights(logits: t2))
+            loss1 = loss1 + h.pseudoLabelWeight * p
+            pseudoLoss = p.item
+        }
         encoderOptimizer.zeroGrad()
         classifierOptimizer.zeroGrad()
         loss1.backward()
         encoderOptimizer.step()
         classifierOptimizer.step()
 
-        // Phase 2: heads maximise their disagreement on target while staying accurate on source.
-        let fs = withoutGradient { model.encoder(xs) }, ft = withoutGradient { model.encoder(xt) }
-        (s1, s2) = heads.logits(fs)
-        (t1, t2) = heads.logits(ft)
-        let loss2 = crossEntropy(logits: s1, labels: ys) + crossEntropy(logits: s2, labels: ys)
-            - UDALoss.classifierDiscrepancy(t1, t2)
+        // Phase 2: the heads maximise their disagreement on target while staying accurate on source.
+        f = split(withoutGradient { model.encoder(both) })
+        (s1, s2) = heads.logits(f.source)
+        (t1, t2) = heads.logits(f.target)
+        let disagreement = UDALoss.classifierDiscrepancy(t1, t2)
+        let loss2 = crossEntropy(logits: s1, labels: ys) + crossEntropy(logits: s2, labels: ys) - disagreement
+            + h.entropyWeight * entropy(t1, t2)
         minimize(loss2, with: classifierOptimizer)
 
         // Phase 3: the encoder minimises the discrepancy and the gradient discrepancy, heads fixed.
@@ -105,21 +132,30 @@ public final class CGDM: UDAMethod {
         defer { heads.freeze(false) }
         var discrepancy: Float = 0, gradientGap: Float = 0
         for _ in 0..<h.cgdmNumK {
-            let fs = model.encoder(xs), ft = model.encoder(xt)
-            (t1, t2) = heads.logits(ft)
+            f = split(model.encoder(both))
+            (t1, t2) = heads.logits(f.target)
             let disc = UDALoss.classifierDiscrepancy(t1, t2)
-            let gap = (GradientDiscrepancy.loss(head: heads.classifier1.fc, sourceFeatures: fs, sourceLabels: ys,
-                                                targetFeatures: ft, targetLabels: targetLabels, targetWeights: targetWeights)
-                + GradientDiscrepancy.loss(head: heads.classifier2.fc, sourceFeatures: fs, sourceLabels: ys,
-                                           targetFeatures: ft, targetLabels: targetLabels, targetWeights: targetWeights)) * 0.5
-            minimize(disc + h.gradientDiscrepancyWeight * gap, with: encoderOptimizer)
+            var loss3 = disc + h.entropyWeight * entropy(t1, t2)
+            if active {
+                let gap = (gradientDiscrepancy(head: heads.classifier1.fc, features: f, sourceLabels: ys, targetLabels: targetLabels)
+                    + gradientDiscrepancy(head: heads.classifier2.fc, features: f, sourceLabels: ys, targetLabels: targetLabels)) * 0.5
+                loss3 = loss3 + h.gradientDiscrepancyWeight * gap
+                gradientGap = gap.item
+            }
+            minimize(loss3, with: encoderOptimizer)
             discrepancy = disc.item
-            gradientGap = gap.item
         }
         return [
-            "source_ce": supervised.item, "diversity": entropy.item, "pseudo_ce": pseudoLoss.item,
-            "phase2": loss2.item, "discrepancy": discrepancy, "gradient_discrepancy": gradientGap,
+            "source_ce": supervised.item, "pseudo_ce": pseudoLoss, "phase2": loss2.item,
+            "discrepancy": discrepancy, "gradient_discrepancy": gradientGap,
         ]
+    }
+
+    private func gradientDiscrepancy(head: Linear, features: (source: Tensor, target: Tensor), sourceLabels: [Int],
+                                     targetLabels: [Int]) -> Tensor {
+        let weights = UDALoss.entropyWeights(logits: head(features.target))
+        return GradientDiscrepancy.loss(head: head, sourceFeatures: features.source, sourceLabels: sourceLabels,
+                                        targetFeatures: features.target, targetLabels: targetLabels, targetWeights: weights)
     }
 
     public func predict(_ images: Tensor) -> Tensor { evaluate(model) { model(images) } }
@@ -127,14 +163,11 @@ public final class CGDM: UDAMethod {
     public func extraState() -> StateDict {
         guard let pseudoLabels else { return StateDict() }
         let n = pseudoLabels.labels.count
-        return StateDict([
-            ("pseudo_labels", Tensor(shape: [n], scalars: pseudoLabels.labels.map(Float.init))),
-            ("pseudo_weights", Tensor(shape: [n], scalars: pseudoLabels.weights)),
-        ])
+        return StateDict([("pseudo_labels", Tensor(shape: [n], scalars: pseudoLabels.labels.map(Float.init)))])
     }
 
     public func loadExtraState(_ state: StateDict) throws {
-        guard let labels = state["pseudo_labels"], let weights = state["pseudo_weights"] else { pseudoLabels = nil; return }
-        pseudoLabels = ClusterPseudoLabels(labels: labels.scalars.map { Int($0) }, weights: weights.scalars)
+        guard let labels = state["pseudo_labels"] else { pseudoLabels = nil; return }
+        pseudoLabels = ClusterPseudoLabels(labels: labels.scalars.map { Int($0) })
     }
 }

@@ -24,12 +24,15 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
     public var cgdmNumK: Int = 4
     /// CGDM: iterations between pseudo-label refreshes.
     public var pseudoLabelInterval: Int = 100
-    /// CGDM: weight of the target class-diversity term in phase 1.
+    /// CGDM: epochs of source training, discrepancy and entropy before pseudo-labels and the gradient discrepancy
+    /// start (the reference starts them in the second epoch).
+    public var cgdmWarmupEpochs: Int = 1
+    /// CGDM: weight of the target entropy term (`UDALoss.informationEntropy`) in all three phases.
     public var entropyWeight: Float = 0.01
     /// CGDM: weight of the weighted pseudo-label cross-entropy in phase 1.
-    public var pseudoLabelWeight: Float = 1.0
+    public var pseudoLabelWeight: Float = 0.01
     /// CGDM: weight of the gradient discrepancy in phase 3.
-    public var gradientDiscrepancyWeight: Float = 1.0
+    public var gradientDiscrepancyWeight: Float = 0.01
     /// AdaMatch: relative confidence threshold tau.
     public var relativeThreshold: Float = 0.9
     /// AdaMatch: target batch size as a multiple of the source batch size.

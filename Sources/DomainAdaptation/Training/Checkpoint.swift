@@ -9,6 +9,8 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var bestEpoch: Int = 0
     /// Best held-out source accuracy in percent (-1 before the first epoch).
     public var bestValidationAccuracy: Double = -1
+    /// Held-out source cross-entropy of the best epoch (nil before the first epoch): breaks accuracy ties.
+    public var bestValidationLoss: Double?
     /// Epochs since the best one (early stopping compares this with the patience).
     public var epochsWithoutImprovement: Int = 0
     /// Whether early stopping ended the run.
@@ -29,13 +31,17 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     public var losses: [String: Double]
     /// Accuracy (percent) on the held-out split of the labelled source training data.
     public var validationAccuracy: Double
+    /// Mean cross-entropy of the prediction on the same held-out source images (nil in records from older runs).
+    public var validationLoss: Double?
     /// Wall-clock seconds of the epoch (informational; not compared when checking reproducibility).
     public var seconds: Double
 
-    public init(epoch: Int, losses: [String: Double], validationAccuracy: Double, seconds: Double) {
+    public init(epoch: Int, losses: [String: Double], validationAccuracy: Double, validationLoss: Double? = nil,
+                seconds: Double) {
         self.epoch = epoch
         self.losses = losses
         self.validationAccuracy = validationAccuracy
+        self.validationLoss = validationLoss
         self.seconds = seconds
     }
 }

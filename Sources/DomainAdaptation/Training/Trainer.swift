@@ -57,8 +57,8 @@ public struct TrainingSummary: Sendable {
 ///
 /// Each epoch draws a permutation of the source training set (one pass, last partial batch dropped) and a stream of
 /// target batches (permutations concatenated as needed) from the run generator, calls `method.step` per iteration,
-/// then measures accuracy on the held-out source split. **Model selection uses only labelled source data**: the best
-/// held-out source accuracy picks the saved model (`best.safetensors`) and early stopping ends the run after
+/// then measures accuracy and cross-entropy on the held-out source split. **Model selection uses only labelled source
+/// data**: the best held-out source accuracy (ties broken by the lower held-out cross-entropy) picks the saved model (`best.safetensors`) and early stopping ends the run after
 /// `patience` epochs without improvement (methods with `selectsOnSourceValidation == false`, i.e. ADDA, keep the last
 /// epoch instead, since no criterion is available without target labels). The target test set is not seen here; `Experiment` evaluates it once
 /// at the end.
@@ -134,15 +134,17 @@ public final class Trainer {
                 bar.advance(status: Trainer.format(losses.mapValues(Double.init)))
             }
             bar.finish()
-            guard let accuracy = validationAccuracy(sourceValidation, batchSize: batch) else {
+            guard let (accuracy, loss) = validationScores(sourceValidation, batchSize: batch) else {
                 throw TrainingError.nonFinitePrediction(epoch: epoch + 1, lastCheckpoint: lastCheckpoint)
             }
             let record = EpochRecord(epoch: epoch + 1, losses: sums.mapValues { $0 / Double(perEpoch) },
-                                     validationAccuracy: accuracy, seconds: Date().timeIntervalSince(started))
+                                     validationAccuracy: accuracy, validationLoss: loss,
+                                     seconds: Date().timeIntervalSince(started))
             state.history.append(record)
             state.completedEpochs = epoch + 1
-            if !method.selectsOnSourceValidation || accuracy > state.bestValidationAccuracy || state.bestEpoch == 0 {
+            if !method.selectsOnSourceValidation || Trainer.improves(accuracy: accuracy, loss: loss, over: state) {
                 state.bestValidationAccuracy = accuracy
+                state.bestValidationLoss = loss
                 state.bestEpoch = epoch + 1
                 state.epochsWithoutImprovement = 0
                 try Checkpoint.saveModel(of: method, epoch: epoch + 1, to: bestModelURL)
@@ -153,8 +155,8 @@ public final class Trainer {
             state.generatorState = generator.state
             try Checkpoint.save(method: method, trainerState: state, to: checkpointURL)
             lastCheckpoint = checkpointURL.path
-            log(String(format: "%@ epoch %d/%d  %@  val_acc %.2f%%  best %.2f%% (epoch %d)  %.1fs%@", method.name,
-                       epoch + 1, configuration.epochs, Trainer.format(record.losses), accuracy,
+            log(String(format: "%@ epoch %d/%d  %@  val_acc %.2f%%  val_ce %.4f  best %.2f%% (epoch %d)  %.1fs%@", method.name,
+                       epoch + 1, configuration.epochs, Trainer.format(record.losses), accuracy, loss,
                        state.bestValidationAccuracy, state.bestEpoch, record.seconds,
                        state.stoppedEarly ? "  early stop" : ""))
             onEpochEnd?(record, state)
@@ -162,19 +164,29 @@ public final class Trainer {
         return TrainingSummary(state: state, bestModel: bestModelURL, checkpoint: checkpointURL)
     }
 
-    /// Accuracy in percent on `images`; nil when a logit is not finite. An empty set counts as 0 %.
-    func validationAccuracy(_ images: LabeledImages, batchSize: Int) -> Double? {
-        guard images.count > 0 else { return 0 }
-        var correct = 0, start = 0
+    /// Whether an epoch with held-out source `accuracy` and cross-entropy `loss` beats the best so far: a higher
+    /// accuracy, or the same accuracy with a lower loss. The tie-break matters on small validation sets, where the
+    /// accuracy saturates early and a strict comparison would freeze the selection at the first saturated epoch.
+    public static func improves(accuracy: Double, loss: Double, over state: TrainerState) -> Bool {
+        if state.bestEpoch == 0 || accuracy > state.bestValidationAccuracy { return true }
+        return accuracy == state.bestValidationAccuracy && loss < (state.bestValidationLoss ?? .infinity)
+    }
+
+    /// Accuracy in percent and mean cross-entropy of the prediction on `images`; nil when a logit is not finite.
+    /// An empty set scores 0 % and loss 0.
+    func validationScores(_ images: LabeledImages, batchSize: Int) -> (accuracy: Double, loss: Double)? {
+        guard images.count > 0 else { return (0, 0) }
+        var correct = 0, start = 0, totalLoss = 0.0
         while start < images.count {
             let indices = Array(start..<min(start + batchSize, images.count))
             let (x, y) = images.batch(indices)
             let logits = method.predict(x)
             guard logits.scalars.allSatisfy(\.isFinite) else { return nil }
             correct += zip(logits.argmax(axis: 1), y).filter { $0 == $1 }.count
+            totalLoss += Double(withoutGradient { crossEntropy(logits: logits, labels: y, reduction: .sum) }.item)
             start += batchSize
         }
-        return 100 * Double(correct) / Double(images.count)
+        return (100 * Double(correct) / Double(images.count), totalLoss / Double(images.count))
     }
 
     private func log(_ line: String) {

@@ -13,20 +13,35 @@ import Foundation
 /// - projection (regular -> trivial): `psi[h](x) = psi_0(h^-1 x)`, `K` coefficients;
 /// - invariant (trivial -> trivial): filters built only from harmonics `m = 0 mod N` (cosines only for `D_N`).
 ///
-/// All `|G|` copies of every free filter come from one GEMM (coefficients times `OrientationSynthesis`
-/// matrices) and one batched FFTW complex-to-real plan over the harmonic index (created once per layer shape
-/// by `FFTPlanCache`); the cyclic shifts are an exact index permutation applied while scattering into the
-/// filter bank. The adjoint (for gradients) runs the same steps transposed: gather, batched real-to-complex
-/// plan with the c2r adjoint weights, GEMM with the transposed matrices.
+/// All `|G|` copies of every free filter come from small GEMMs (coefficients times `OrientationSynthesis`
+/// matrices, one per non-empty harmonic bin `q`: a basis function of frequency `m` only feeds bin `m mod N` or its
+/// mirror, so the dense synthesis matrix is block sparse) and one batched FFTW complex-to-real plan over the
+/// harmonic index (created once per layer shape by `FFTPlanCache`). Rows are processed in chunks of `R`; a chunk's
+/// half spectrum is laid out `[S][N/2+1][R][taps]` and its orientations `[S][N][R][taps]`, so the plan is a
+/// length-`N` transform of stride `R taps` vectorised over `R taps` contiguous values. The cyclic shifts are an
+/// exact index permutation applied while scattering into the filter bank, copied in runs of adjacent filters.
+/// The adjoint (for gradients) runs the same steps transposed: gather, batched real-to-complex plan, GEMMs with
+/// the transposed bin matrices pre-scaled by the c2r adjoint weights.
 ///
 /// Coefficient layout (the `R2Conv.weight` vector): blocks in the order invariant, lifting, projection, group;
 /// within a block, field pairs (output field major), then the `|D|` free filters, then the `K` coefficients.
 public final class FilterExpansion: LinearOperator, @unchecked Sendable {
     enum Kind: Int, CaseIterable { case invariant, lifting, projection, group }
 
+    /// One non-empty harmonic bin `q` of reflection copy `s`: the functions feeding it and their rows of the
+    /// synthesis matrix (`[columns.count][taps * 2]`), and the same rows times the c2r adjoint weight of `q`.
+    struct Bin {
+        let reflection: Int
+        let q: Int
+        let columns: [Int]
+        let forward: [Float]
+        let adjoint: [Float]
+    }
+
     struct Block {
         let kind: Kind
         let synthesis: OrientationSynthesis
+        let bins: [Bin]
         let copies: Int
         let rows: Int
         let coefficientOffset: Int
@@ -40,6 +55,7 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
         var elements: Int { synthesis.reflections * synthesis.rotations }
         var chunkCount: Int { (rows + chunkRows - 1) / chunkRows }
         var spectrumFloats: Int { chunkRows * synthesis.reflections * synthesis.rowWidth }
+        var packFloats: Int { chunkRows * synthesis.coefficientCount }
         var orientationFloats: Int { chunkRows * elements * synthesis.basis.tapCount }
     }
 
@@ -98,15 +114,16 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
             let chunkRows = max(1, min(rows, Self.chunkFloats / (s * synthesis.rowWidth)))
             var forwardPlans: [Int: FFTPlan] = [:], adjointPlans: [Int: FFTPlan] = [:]
             for count in Set([chunkRows, rows % chunkRows]) where count > 0 {
-                let transform = [FFTAxis(count: n, inputStride: taps, outputStride: taps)]
-                let forwardBatch = [FFTAxis(count: count * s, inputStride: half * taps, outputStride: n * taps),
-                                    FFTAxis(count: taps, inputStride: 1, outputStride: 1)]
-                let adjointBatch = [FFTAxis(count: count * s, inputStride: n * taps, outputStride: half * taps),
-                                    FFTAxis(count: taps, inputStride: 1, outputStride: 1)]
+                let span = count * taps
+                let transform = [FFTAxis(count: n, inputStride: span, outputStride: span)]
+                let forwardBatch = [FFTAxis(count: s, inputStride: half * span, outputStride: n * span),
+                                    FFTAxis(count: span, inputStride: 1, outputStride: 1)]
+                let adjointBatch = [FFTAxis(count: s, inputStride: n * span, outputStride: half * span),
+                                    FFTAxis(count: span, inputStride: 1, outputStride: 1)]
                 forwardPlans[count] = FFTPlanCache.shared.plan(for: FFTDescriptor(kind: .complexToReal, dimensions: transform, batch: forwardBatch))
                 adjointPlans[count] = FFTPlanCache.shared.plan(for: FFTDescriptor(kind: .realToComplex, dimensions: transform, batch: adjointBatch))
             }
-            blocks.append(Block(kind: kind, synthesis: synthesis, copies: copies, rows: rows, coefficientOffset: offset,
+            blocks.append(Block(kind: kind, synthesis: synthesis, bins: Self.bins(synthesis), copies: copies, rows: rows, coefficientOffset: offset,
                                 destinations: destinations, chunkRows: chunkRows, forwardPlans: forwardPlans,
                                 adjointPlans: adjointPlans))
             offset += rows * synthesis.coefficientCount
@@ -127,7 +144,7 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
 
     /// Floats of half spectrum per chunk: small enough to stay in L2 while the GEMM, the FFT and the scatter
     /// pass over it.
-    static let chunkFloats = 1 << 16
+    static let chunkFloats = 1 << 15
 
     private static let shapes = LockedCache<[AnyHashable], FilterExpansion>()
 
@@ -135,6 +152,15 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
     /// (it holds only constant tables and plans; scratch is per call, so sharing is thread-safe).
     public static func shared(from inType: FieldType, to outType: FieldType, kernelSize: Int) -> FilterExpansion {
         shapes.value(for: [inType, outType, kernelSize]) { FilterExpansion(from: inType, to: outType, kernelSize: kernelSize) }
+    }
+
+    /// Empties the per-process caches of expansions, synthesis matrices and bases (and the FFTW plan cache), so the
+    /// next layer construction pays for everything again: used by the cold-construction benchmark.
+    public static func clearSharedCaches() {
+        shapes.removeAll()
+        synthesisCache.removeAll()
+        SteerableBasis.clearSharedCache()
+        FFTPlanCache.shared.removeAll()
     }
 
     /// Basis functions per free filter in each kind of block, and how many free filters a field pair has:
@@ -172,29 +198,83 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
         }
     }
 
+    /// The non-empty harmonic bins of a synthesis (see `Bin`).
+    static func bins(_ syn: OrientationSynthesis) -> [Bin] {
+        let taps = syn.basis.tapCount, half = syn.halfSpectrum
+        var bins: [Bin] = []
+        for r in 0..<syn.reflections {
+            let m = syn.matrices[r]
+            for q in 0..<half {
+                var columns: [Int] = [], rows: [Float] = []
+                for k in 0..<syn.coefficientCount {
+                    let row = m[((k * half + q) * taps) * 2..<((k * half + q) * taps + taps) * 2]
+                    guard row.contains(where: { $0 != 0 }) else { continue }
+                    columns.append(k)
+                    rows += row
+                }
+                guard !columns.isEmpty else { continue }
+                let w = syn.adjointWeight(q)
+                bins.append(Bin(reflection: r, q: q, columns: columns, forward: rows, adjoint: rows.map { $0 * w }))
+            }
+        }
+        return bins
+    }
+
+    /// Copies filter `c` of the chunk (element-major: `c = el * rows + row`) to or from its place in the bank,
+    /// merging neighbours whose destinations are adjacent into one copy.
+    @inline(__always)
+    private static func transfer(_ block: Block, first: Int, rows: Int, taps: Int, orientations: UnsafeMutablePointer<Float>,
+                                 bank: UnsafeMutablePointer<Float>, toBank: Bool) {
+        let elements = block.elements
+        block.destinations.withUnsafeBufferPointer { dest in
+            for el in 0..<elements {
+                var runStart = 0, runDestination = dest[first * elements + el], runLength = 0
+                for row in 0...rows {
+                    let d = row < rows ? dest[(first + row) * elements + el] : -1
+                    if row < rows, d == runDestination + runLength * taps {
+                        runLength += 1
+                        continue
+                    }
+                    let o = orientations + (el * rows + runStart) * taps
+                    if toBank { (bank + runDestination).update(from: o, count: runLength * taps) }
+                    else { o.update(from: bank + runDestination, count: runLength * taps) }
+                    runStart = row
+                    runDestination = d
+                    runLength = 1
+                }
+            }
+        }
+    }
+
     public func apply(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
         let taps = basis.tapCount
         let inAddress = Int(bitPattern: input.baseAddress!), outAddress = Int(bitPattern: output.baseAddress!)
         for block in blocks {
-            let syn = block.synthesis, width = syn.rowWidth, s = syn.reflections, k = syn.coefficientCount
-            let elements = block.elements
+            let syn = block.synthesis, half = syn.halfSpectrum, k = syn.coefficientCount
             parallelChunks(block.chunkCount) { chunks in
                 let spectrum = FFTBuffer(count: block.spectrumFloats), orientations = FFTBuffer(count: block.orientationFloats)
+                let packed = FFTBuffer(count: block.packFloats)
                 let src = UnsafePointer<Float>(bitPattern: inAddress)!, dst = UnsafeMutablePointer<Float>(bitPattern: outAddress)!
                 for chunk in chunks {
                     let first = chunk * block.chunkRows, rows = min(block.chunkRows, block.rows - first)
+                    let span = rows * taps * 2
                     let coefficients = src + block.coefficientOffset + first * k
-                    for r in 0..<s {
-                        syn.matrices[r].withUnsafeBufferPointer { m in
-                            Gemm.multiply(m: rows, n: width, k: k, a: coefficients, lda: k, b: m.baseAddress!, ldb: width,
-                                          c: spectrum.pointer + r * width, ldc: s * width, parallel: false)
+                    spectrum.pointer.update(repeating: 0, count: syn.reflections * half * span)
+                    for bin in block.bins {
+                        // pack the bin's coefficient columns [rows][Kq], then [rows][Kq] x [Kq][taps*2]
+                        let kq = bin.columns.count, p = packed.pointer
+                        bin.columns.withUnsafeBufferPointer { cols in
+                            for row in 0..<rows { for j in 0..<kq { p[row * kq + j] = coefficients[row * k + cols[j]] } }
+                        }
+                        bin.forward.withUnsafeBufferPointer { g in
+                            Gemm.multiply(m: rows, n: taps * 2, k: kq, a: p, lda: kq, b: g.baseAddress!, ldb: taps * 2,
+                                          c: spectrum.pointer + (bin.reflection * half + bin.q) * span, ldc: taps * 2,
+                                          parallel: false)
                         }
                     }
                     block.forwardPlans[rows]!.execute(input: spectrum.pointer, output: orientations.pointer)
-                    block.destinations.withUnsafeBufferPointer { dest in
-                        let o = orientations.pointer
-                        for c in 0..<(rows * elements) { (dst + dest[first * elements + c]).update(from: o + c * taps, count: taps) }
-                    }
+                    Self.transfer(block, first: first, rows: rows, taps: taps, orientations: orientations.pointer, bank: dst,
+                                  toBank: true)
                 }
             }
         }
@@ -204,32 +284,29 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
         let taps = basis.tapCount
         let inAddress = Int(bitPattern: input.baseAddress!), outAddress = Int(bitPattern: output.baseAddress!)
         for block in blocks {
-            let syn = block.synthesis, width = syn.rowWidth, s = syn.reflections, k = syn.coefficientCount
-            let elements = block.elements, half = syn.halfSpectrum
-            let weights = (0..<half).map { syn.adjointWeight($0) }
+            let syn = block.synthesis, half = syn.halfSpectrum, k = syn.coefficientCount
             parallelChunks(block.chunkCount) { chunks in
                 let spectrum = FFTBuffer(count: block.spectrumFloats), orientations = FFTBuffer(count: block.orientationFloats)
-                let src = UnsafePointer<Float>(bitPattern: inAddress)!, dst = UnsafeMutablePointer<Float>(bitPattern: outAddress)!
+                let packed = FFTBuffer(count: block.packFloats)
+                let src = UnsafeMutablePointer<Float>(bitPattern: inAddress)!, dst = UnsafeMutablePointer<Float>(bitPattern: outAddress)!
                 for chunk in chunks {
                     let first = chunk * block.chunkRows, rows = min(block.chunkRows, block.rows - first)
-                    block.destinations.withUnsafeBufferPointer { dest in
-                        let o = orientations.pointer
-                        for c in 0..<(rows * elements) { (o + c * taps).update(from: src + dest[first * elements + c], count: taps) }
-                    }
+                    let span = rows * taps * 2
+                    Self.transfer(block, first: first, rows: rows, taps: taps, orientations: orientations.pointer, bank: src,
+                                  toBank: false)
                     block.adjointPlans[rows]!.execute(input: orientations.pointer, output: spectrum.pointer)
-                    let sp = spectrum.pointer
-                    for row in 0..<(rows * s) {
-                        for q in 0..<half where weights[q] != 1 {
-                            let base = (row * half + q) * taps * 2
-                            for i in 0..<(taps * 2) { sp[base + i] *= weights[q] }
-                        }
-                    }
                     let coefficients = dst + block.coefficientOffset + first * k
-                    for r in 0..<s {
-                        syn.matrices[r].withUnsafeBufferPointer { m in
-                            Gemm.multiply(transposeB: true, m: rows, n: k, k: width, a: sp + r * width, lda: s * width,
-                                          b: m.baseAddress!, ldb: width, beta: r == 0 ? 0 : 1, c: coefficients, ldc: k,
-                                          parallel: false)
+                    coefficients.update(repeating: 0, count: rows * k)
+                    for bin in block.bins {
+                        // [rows][taps*2] x ([Kq][taps*2] weighted)^T -> [rows][Kq], added to the bin's columns
+                        let kq = bin.columns.count, p = packed.pointer
+                        bin.adjoint.withUnsafeBufferPointer { g in
+                            Gemm.multiply(transposeB: true, m: rows, n: kq, k: taps * 2,
+                                          a: spectrum.pointer + (bin.reflection * half + bin.q) * span, lda: taps * 2,
+                                          b: g.baseAddress!, ldb: taps * 2, c: p, ldc: kq, parallel: false)
+                        }
+                        bin.columns.withUnsafeBufferPointer { cols in
+                            for row in 0..<rows { for j in 0..<kq { coefficients[row * k + cols[j]] += p[row * kq + j] } }
                         }
                     }
                 }

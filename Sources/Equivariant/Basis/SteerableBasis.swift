@@ -28,6 +28,10 @@ public struct BasisFunction: Hashable, Sendable {
 ///   a Gaussian of width 0.4 px, computed by supersampling (`supersampling` points per pixel side), rather than
 ///   a point sample. An isotropic footprint commutes with rotations, so the rotated copies of a filter are exact
 ///   samples of one rotated continuous filter; a square footprint would not be (45 degrees turns the square).
+/// - Lattice steering: the pixel-integrated samples of every harmonic are then corrected by the small
+///   least-squares step of `LatticeSteering`, which removes the angular orders `m +- 4, ...` that the square
+///   lattice adds to the filter's spectrum on the band of smooth inputs (the source of the 45-degree
+///   equivariance error; quarter turns stay exact). `latticeSteering: false` gives the uncorrected samples.
 /// - Normalisation: each continuous function has unit L2 norm in the plane (the centre delta is the unit tap),
 ///   so the footprint's low-pass attenuates high harmonics instead of being undone by a per-sample rescale.
 ///
@@ -72,11 +76,16 @@ public final class SteerableBasis: @unchecked Sendable {
         return Foundation.exp(-d * d / (2 * sigma * sigma)) * window
     }
 
-    public init(kernelSize: Int, supersampling: Int = 8) {
+    /// Whether the samples were corrected by `LatticeSteering`.
+    public let latticeSteering: Bool
+
+    public init(kernelSize: Int, supersampling: Int = 8, latticeSteering: Bool = true) {
         precondition(kernelSize >= 1 && kernelSize % 2 == 1, "steerable kernels need an odd size, got \(kernelSize)")
         precondition(supersampling >= 1, "supersampling must be >= 1")
         self.kernelSize = kernelSize
         self.supersampling = supersampling
+        self.latticeSteering = latticeSteering
+        let steering = latticeSteering && kernelSize > 1 ? LatticeSteering(kernelSize: kernelSize) : nil
         let rings = (kernelSize - 1) / 2 + 1, c = Double(kernelSize - 1) / 2, taps = kernelSize * kernelSize
         var functions: [BasisFunction] = [], samples: [[Float]] = []
         let footprint = Self.footprint(supersampling: supersampling)
@@ -111,6 +120,7 @@ public final class SteerableBasis: @unchecked Sendable {
                         b[2 * t + 1] = im
                     }
                 }
+                if j > 0, let steering { b = steering.correct(b, frequency: m) }
                 for isSine in m == 0 ? [false] : [false, true] {
                     var sampled = 0.0
                     for t in 0..<taps { let v = isSine ? b[2 * t + 1] : b[2 * t]; sampled += v * v }
@@ -163,12 +173,21 @@ public final class SteerableBasis: @unchecked Sendable {
     public static func shared(kernelSize: Int, supersampling: Int = 8) -> SteerableBasis {
         cache.value(for: [kernelSize, supersampling]) { SteerableBasis(kernelSize: kernelSize, supersampling: supersampling) }
     }
+
+    /// Empties the per-process basis cache (benchmarks of cold layer construction call this, with
+    /// `FilterExpansion.clearSharedCaches()`).
+    static func clearSharedCache() { cache.removeAll() }
 }
 
 /// A small thread-safe memo table.
 final class LockedCache<Key: Hashable, Value>: @unchecked Sendable {
     private var table: [Key: Value] = [:]
     private let lock = NSLock()
+    func removeAll() {
+        lock.lock()
+        table.removeAll()
+        lock.unlock()
+    }
     func value(for key: Key, make: () -> Value) -> Value {
         lock.lock()
         defer { lock.unlock() }
