@@ -6,7 +6,9 @@ import Lensing
 /// inference, for the backbones the comparison uses. FLOPs are 3x the forward count for a training step (forward,
 /// input gradient, weight gradient), 1x for eval.
 ///   `<backbone>-train-<side>`, `resnet18-eval-150`
-/// And simulation throughput: `simulate-<side>` renders 64 images (all three classes, Model A, 2x2 supersampling).
+/// And simulation throughput: `simulate-<side>` renders 64 Model A images of the CDM class (SIS + shear, Poisson(25)
+/// TNFW subhalos, Sersic source, 2x2 supersampling, Gaussian PSF, Poisson + Gaussian noise), the configuration
+/// `bench/reference/lenstronomy_sim.py` renders with lenstronomy, split over `ComputeThreads.count` threads.
 let networkBatch = 32
 
 func trainStepCase(_ backbone: String, side: Int) -> BenchCase {
@@ -39,12 +41,29 @@ let networkCases: [BenchCase] = [
         return { _ = withoutGradient { model(images) } }
     },
 ] + [150, 64].map { side in
-    BenchCase(name: "simulate-\(side)", images: 64) {
+    BenchCase(name: "simulate-\(side)", images: simulateBatch) {
         let simulator = LensSimulator(priors: .modelA, preset: ImagePreset(size: side)!)
+        let pixels = side * side
+        var output = [Float](repeating: 0, count: simulateBatch * pixels)
         var round: UInt64 = 0
         return {
             round += 1
-            _ = simulator.simulateImages(0..<64, seed: round, split: .train)
+            let seed = round
+            output.withUnsafeMutableBufferPointer { all in
+                let base = all.baseAddress!
+                parallelChunks(simulateBatch) { chunk in
+                    let renderer = simulator.makeRenderer()
+                    for k in chunk {
+                        // image index 3k + 1 has class `cdm` (LensSimulator.label(ofIndex:))
+                        let index = 3 * k + SubstructureClass.cdm.rawValue
+                        simulator.render(seed: seed, split: .train, range: index..<(index + 1), renderer: renderer,
+                                         into: UnsafeMutableBufferPointer(start: base + k * pixels, count: pixels))
+                    }
+                }
+            }
         }
     }
 }
+
+/// Images per run of a `simulate-<side>` case.
+let simulateBatch = 64

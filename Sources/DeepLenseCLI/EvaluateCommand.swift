@@ -25,8 +25,12 @@ public struct EvaluateCommand: ParsableCommand {
 
     public func run() throws {
         if let threads { ComputeThreads.count = threads }
-        let test = try DeepLenseDataset(directory: URL(fileURLWithPath: data), prefix: prefix, split: .test)
-        let runDirectory = URL(fileURLWithPath: runPath, isDirectory: true)
+        let runDirectory = try existingDirectory(runPath, option: "--run")
+        for file in ["run.json", "best.safetensors"]
+        where !FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent(file).path) {
+            throw CommandInputError("--run \(runPath) has no \(file); give the --out directory of a finished `deeplense train`")
+        }
+        let test = try openDataset(data, prefix: prefix, split: .test, option: "--data")
         let m = try Experiment.evaluate(runDirectory: runDirectory, test: test)
         print(String(format: "%@ (%d images): accuracy %.2f%%  AUROC macro %.4f  micro %.4f", test.prefix, m.sampleCount,
                      m.accuracy, m.aurocMacro, m.aurocMicro))

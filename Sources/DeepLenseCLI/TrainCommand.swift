@@ -61,10 +61,15 @@ public struct TrainCommand: ParsableCommand {
 
     public func run() throws {
         if let threads { ComputeThreads.count = threads }
-        let sourceData = try DeepLenseDataset(directory: URL(fileURLWithPath: source), prefix: sourcePrefix, split: .train)
-        let targetDirectory = URL(fileURLWithPath: target)
-        let targetData = try DeepLenseDataset(directory: targetDirectory, prefix: targetPrefix, split: .train)
-        let targetTest = try? DeepLenseDataset(directory: targetDirectory, prefix: targetData.prefix, split: .test)
+        let sourceData = try openDataset(source, prefix: sourcePrefix, split: .train, option: "--source")
+        let targetDirectory = try existingDirectory(target, option: "--target")
+        let targetData = try openDataset(target, prefix: targetPrefix, split: .train, option: "--target")
+        let targetTest = DeepLenseDataset.prefixes(in: targetDirectory, split: .test).contains(targetData.prefix)
+            ? try DeepLenseDataset(directory: targetDirectory, prefix: targetData.prefix, split: .test) : nil
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw CommandInputError("--out \(out) is a file; give a run directory")
+        }
         var config = ExperimentConfiguration(method: method, backbone: backbone.lowercased(), epochs: epochs, batchSize: batch, seed: seed)
         config.patience = patience
         config.validationFraction = validationFraction
@@ -82,4 +87,32 @@ public struct TrainCommand: ParsableCommand {
             print("no target test split found in \(target); run `deeplense evaluate --run \(out) --data DIR` to evaluate")
         }
     }
+}
+
+/// A bad command-line input, reported by ArgumentParser as one line `Error: <message>`.
+struct CommandInputError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+/// The URL of `path` after checking that it names an existing directory.
+func existingDirectory(_ path: String, option: String) throws -> URL {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw CommandInputError("\(option) \(path): no such directory")
+    }
+    guard isDirectory.boolValue else { throw CommandInputError("\(option) \(path) is a file; give the directory that holds it") }
+    return URL(fileURLWithPath: path, isDirectory: true)
+}
+
+/// Opens the `split` data set in directory `path`; an unknown `prefix` is reported with the prefixes that exist.
+func openDataset(_ path: String, prefix: String?, split: DataSplit, option: String) throws -> DeepLenseDataset {
+    let directory = try existingDirectory(path, option: option)
+    let available = DeepLenseDataset.prefixes(in: directory, split: split)
+    if let prefix, !available.contains(prefix) {
+        let found = available.isEmpty ? "none" : available.joined(separator: ", ")
+        throw CommandInputError("\(option) \(path): no \(split.rawValue) data set with prefix '\(prefix)' "
+            + "(\(prefix)_\(split.rawValue)_data.npy and _labels.npy); prefixes found: \(found)")
+    }
+    return try DeepLenseDataset(directory: directory, prefix: prefix, split: split)
 }

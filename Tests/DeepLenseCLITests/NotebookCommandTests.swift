@@ -9,6 +9,7 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Command lines in fenced code blocks that start with `deeplense` or `$ deeplense` (backslash continuations joined).
+    /// Variables of enclosing shell `for NAME in VALUE ...; do` loops take their first value; `; done` is dropped.
     static func notebookCommands() throws -> [(file: String, arguments: [String])] {
         let folder = repositoryRoot.appendingPathComponent("notebooks-md")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
@@ -17,6 +18,7 @@ import Testing
             let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
             var inCode = false
             var pending = ""
+            var variables: [String: String] = [:]
             for raw in text.components(separatedBy: "\n") {
                 let line = raw.trimmingCharacters(in: .whitespaces)
                 if line.hasPrefix("```") { inCode.toggle(); pending = ""; continue }
@@ -25,6 +27,13 @@ import Testing
                 if command.hasSuffix("\\") { pending = String(command.dropLast()); continue }
                 pending = ""
                 if command.hasPrefix("$ ") { command.removeFirst(2) }
+                for loop in command.components(separatedBy: "; do").dropLast() {
+                    let words = shellWords(loop.components(separatedBy: "for ").last ?? "")
+                    if words.count >= 3, words[1] == "in" { variables[words[0]] = words[2] }
+                    command = command.components(separatedBy: "; do").last!.trimmingCharacters(in: .whitespaces)
+                }
+                command = command.replacingOccurrences(of: "; done", with: "")
+                for (name, value) in variables { command = command.replacingOccurrences(of: "$" + name, with: value) }
                 for prefix in [".build/release/deeplense ", "swift run -c release deeplense ", "deeplense "] where command.hasPrefix(prefix) {
                     let rest = String(command.dropFirst(prefix.count))
                     let withoutRedirect = rest.components(separatedBy: " |").first!.components(separatedBy: " >").first!

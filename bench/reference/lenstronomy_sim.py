@@ -1,13 +1,25 @@
-"""Optional reference: simulate a Model-A-like CDM image with lenstronomy and measure images/s.
+#!/usr/bin/env python3
+"""lenstronomy reference for the Bench cases `simulate-150` and `simulate-64` (Sources/Bench/NetworkCases.swift):
+images/s for Model-A-like CDM images, written in the Bench JSON layout so compare.py joins them on the name.
 
-Equivalent to `deeplense simulate --domain A --size 150` for the CDM class: 150x150 at 0.05"/px, 2x2
-supersampling, SIS (theta_E 1.2") + external shear, 25 TNFW subhalos within 0.25-2", elliptical Sersic source,
-Gaussian PSF sigma 0.1" (FFT convolution), Poisson + Gaussian background noise. Single process (one core).
+Configuration (the same as our `simulate-<side>` case, which renders CDM-class Model A images):
+  simulate-150  150x150 at 0.05"/px;  simulate-64  64x64 at 0.1"/px
+  2x2 supersampling, SIS (theta_E 1.2") + external shear (0-0.03), Poisson(25) TNFW subhalos at 0.25-2",
+  elliptical Sersic source (n 1-1.5, R_e 0.25-0.5", q 0.7-1, offset up to 0.35"), Gaussian PSF sigma 0.1"
+  (lenstronomy's pixel-kernel convolution), Poisson (1000 counts per unit) + Gaussian (SNR 25) noise.
+Each timed run renders --images images split over --processes worker processes (default 2, the thread
+count of our Bench; numpy/scipy pinned to one thread per process), after one untimed warm-up image per worker.
+Median and min of --repeats runs are reported. Never run in CI.
 
 Run in a virtual environment OUTSIDE the repository:
     python3 -m venv /work/venv-lens && /work/venv-lens/bin/pip install lenstronomy
-    /work/venv-lens/bin/python bench/reference/lenstronomy_sim.py --count 20
+    /work/venv-lens/bin/python bench/reference/lenstronomy_sim.py --sizes 150 64 --images 16 --repeats 3 --json lens.json
 """
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import argparse
 import time
 
@@ -48,23 +60,67 @@ def simulate(rng, image_model_cache):
     return rng.poisson(np.clip(image, 0, None) * counts) / counts + rng.normal(0, sigma, image.shape)
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--count", type=int, default=20)
-    args = parser.parse_args()
-    n, pix = 150, 0.05
-    data = ImageData(image_data=np.zeros((n, n)), ra_at_xy_0=-(n - 1) / 2 * pix, dec_at_xy_0=-(n - 1) / 2 * pix,
-                     transform_pix2angle=np.array([[pix, 0], [0, pix]]))
-    psf = PSF(psf_type="GAUSSIAN", fwhm=0.1 * 2.3548, pixel_size=pix, truncation=4)
-    cache = (data, psf, LightModel(["SERSIC_ELLIPSE"]))
-    rng = np.random.default_rng(0)
-    simulate(rng, cache)
-    start, cpu_start = time.perf_counter(), time.process_time()
-    for _ in range(args.count):
+def _render(cache, count, seed):
+    """Worker body: render `count` images with its own random stream."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
         simulate(rng, cache)
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    print(f"lenstronomy: {args.count} images 150x150 (2x2 supersampling, ~25 TNFW subhalos) in {seconds:.2f} s: "
-          f"{args.count / seconds:.2f} images/s wall, {1000 * cpu / args.count:.1f} ms CPU per image")
+
+
+def timed_run(ctx, cache, counts, seed):
+    """Wall seconds to render `sum(counts)` images in `len(counts)` forked processes (one per entry)."""
+    t0 = time.perf_counter()
+    workers = [ctx.Process(target=_render, args=(cache, n, seed + i)) for i, n in enumerate(counts)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return time.perf_counter() - t0
+
+
+def setup(side):
+    pix = 0.05 if side == 150 else 0.1
+    data = ImageData(image_data=np.zeros((side, side)), ra_at_xy_0=-(side - 1) / 2 * pix,
+                     dec_at_xy_0=-(side - 1) / 2 * pix, transform_pix2angle=np.array([[pix, 0], [0, pix]]))
+    psf = PSF(psf_type="GAUSSIAN", fwhm=0.1 * 2.3548, pixel_size=pix, truncation=4)
+    return data, psf, LightModel(["SERSIC_ELLIPSE"])
+
+
+def main():
+    import json
+    import multiprocessing
+    import platform
+    import statistics
+
+    import lenstronomy
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[150, 64])
+    parser.add_argument("--images", type=int, default=16, help="images per timed run (split over the processes)")
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    results = []
+    ctx = multiprocessing.get_context("fork")
+    for side in args.sizes:
+        cache = setup(side)
+        simulate(np.random.default_rng(0), cache)  # warm-up in the parent, inherited by the forked workers
+        per = [args.images // args.processes + (1 if i < args.images % args.processes else 0)
+               for i in range(args.processes)]
+        times = [timed_run(ctx, cache, per, 100 * r) for r in range(args.repeats)]
+        med = statistics.median(times)
+        name = f"simulate-{side}"
+        results.append({"name": name, "median_seconds": med, "min_seconds": min(times), "repeats": len(times),
+                        "gflops": None, "images_per_second": args.images / med, "images": args.images,
+                        "peak_memory_bytes": None})
+        print(f"{name}: {args.images} images per run over {args.processes} processes, median {med:.3f} s, "
+              f"min {min(times):.3f} s: {args.images / med:.2f} images/s", flush=True)
+    if args.json:
+        machine = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+                   "processes": args.processes, "lenstronomy": lenstronomy.__version__, "numpy": np.__version__,
+                   "hostname": platform.node(), "library": "lenstronomy"}
+        with open(args.json, "w") as f:
+            json.dump({"machine": machine, "cases": results}, f, indent=2, sort_keys=True)
 
 
 if __name__ == "__main__":

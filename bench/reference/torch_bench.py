@@ -4,7 +4,12 @@
 Usage: torch_bench.py [--filter REGEX] [--json FILE] [--threads T] [--seconds S]
 
 Cases mirror Sources/Bench: sgemm-<n>, conv-{fwd|bwd}-<net input>-<stage>-<cin>x<cout>-k<k>s<s> (ResNet18,
-1-channel stem, batch 32), batchnorm-{fwd|bwd}-<net input>-<stage>-<c>. Each case warms up once, then repeats
+1-channel stem, batch 32), batchnorm-{fwd|bwd}-<net input>-<stage>-<c>, and the whole-network cases of
+Sources/Bench/NetworkCases.swift: resnet18-train-64 / resnet18-train-150 (one training step at batch 32:
+forward, Linear(256, 3) head, cross-entropy, backward, Adam lr 1e-3) and resnet18-eval-150 (eval-mode forward
+under no_grad). The ResNet18 is torchvision's (BasicBlock, [2, 2, 2, 2]) written out here so the reference needs
+only torch: conv1 = Conv2d(1, 64, 7, stride 2, padding 3, bias=False), fc = Linear(512, 256). Whole-step cases
+also report the peak resident memory (VmHWM, reset per case like ours). Each case warms up once, then repeats
 until the time budget is spent (at least 3 runs); median and min are reported. Never run in CI.
 """
 import argparse
@@ -16,9 +21,123 @@ import statistics
 import time
 
 import torch
+import torch.nn as tnn
 import torch.nn.functional as F
 
 BATCH = 32
+
+
+class BasicBlock(tnn.Module):
+    """torchvision.models.resnet.BasicBlock (expansion 1)."""
+
+    def __init__(self, inplanes, planes, stride):
+        super().__init__()
+        self.conv1 = tnn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+        self.bn1 = tnn.BatchNorm2d(planes)
+        self.conv2 = tnn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = tnn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or inplanes != planes:
+            self.downsample = tnn.Sequential(tnn.Conv2d(inplanes, planes, 1, stride, bias=False),
+                                             tnn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet18(tnn.Module):
+    """torchvision resnet18 with the DeepLense changes: 1 input channel, fc 512 -> 256 (features, no activation)."""
+
+    def __init__(self, features=256):
+        super().__init__()
+        self.conv1 = tnn.Conv2d(1, 64, 7, 2, 3, bias=False)
+        self.bn1 = tnn.BatchNorm2d(64)
+        layers, inplanes = [], 64
+        for planes, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+            layers.append(tnn.Sequential(BasicBlock(inplanes, planes, stride), BasicBlock(planes, planes, 1)))
+            inplanes = planes
+        self.layer1, self.layer2, self.layer3, self.layer4 = layers
+        self.fc = tnn.Linear(512, features)
+        for m in self.modules():
+            if isinstance(m, tnn.Conv2d):
+                tnn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 3, 2, 1)
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def resnet18_forward_flops(side):
+    """2 x multiply-adds of the convolutions and fc for one image (the count ResNet18.forwardFLOPs uses)."""
+    def out(s, k, stride, p):
+        return (s + 2 * p - k) // stride + 1
+    h = out(side, 7, 2, 3)
+    flops = 2.0 * 64 * 49 * h * h
+    h = out(h, 3, 2, 1)
+    planes = 64
+    for index, stage_planes in enumerate((64, 128, 256, 512)):
+        for block in range(2):
+            stride = 2 if index > 0 and block == 0 else 1
+            ho = out(h, 3, stride, 1)
+            flops += 2.0 * planes * stage_planes * 9 * ho * ho + 2.0 * stage_planes * stage_planes * 9 * ho * ho
+            if stride != 1 or planes != stage_planes:
+                flops += 2.0 * planes * stage_planes * ho * ho
+            planes, h = stage_planes, ho
+    return flops + 2.0 * 512 * 256
+
+
+def peak_rss_reset():
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def peak_rss_bytes():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def network_cases():
+    out = []
+    for side in (64, 150):
+        def prep_train(side=side):
+            torch.manual_seed(1)
+            model, head = ResNet18(), tnn.Linear(256, 3)
+            model.train()
+            opt = torch.optim.Adam(list(model.parameters()) + list(head.parameters()), lr=1e-3)
+            images = bench_tensor((BATCH, 1, side, side), False, 5)
+            labels = torch.arange(BATCH) % 3
+
+            def body():
+                opt.zero_grad(set_to_none=True)
+                F.cross_entropy(head(model(images)), labels).backward()
+                opt.step()
+            return body
+        out.append((f"resnet18-train-{side}", 3 * resnet18_forward_flops(side) * BATCH, BATCH, prep_train))
+
+    def prep_eval():
+        torch.manual_seed(1)
+        model = ResNet18()
+        model.eval()
+        images = bench_tensor((BATCH, 1, 150, 150), False, 6)
+
+        def body():
+            with torch.no_grad():
+                model(images)
+        return body
+    out.append(("resnet18-eval-150", resnet18_forward_flops(150) * BATCH, BATCH, prep_eval))
+    return out
 
 
 def resnet_conv_shapes(inp):
@@ -93,7 +212,7 @@ def cases():
                 return body
             out.append((f"batchnorm-fwd-{inp}-{stage}-{c}", None, BATCH, prep_bn_fwd))
             out.append((f"batchnorm-bwd-{inp}-{stage}-{c}", None, BATCH, prep_bn_bwd))
-    return out
+    return out + network_cases()
 
 
 def batchnorm_shapes(inp):
@@ -135,12 +254,16 @@ def main():
     for name, flops, images, prep in cases():
         if pattern and not pattern.search(name):
             continue
+        whole_step = name.startswith("resnet18-")
+        if whole_step:
+            peak_rss_reset()
         with torch.no_grad() if name.startswith("sgemm") else torch.enable_grad():
             times = run(prep, args.seconds)
         med = statistics.median(times)
         r = {"name": name, "median_seconds": med, "min_seconds": min(times), "repeats": len(times),
              "gflops": flops / med / 1e9 if flops else None,
-             "images_per_second": images / med if images else None, "peak_memory_bytes": None}
+             "images_per_second": images / med if images else None,
+             "peak_memory_bytes": peak_rss_bytes() if whole_step else None}
         results.append(r)
         gf = f"{r['gflops']:.1f}" if r["gflops"] else "-"
         ips = f"{r['images_per_second']:.1f}" if r["images_per_second"] else "-"

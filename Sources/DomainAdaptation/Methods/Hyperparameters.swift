@@ -40,3 +40,32 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
 
     public init() {}
 }
+
+extension Hyperparameters {
+    /// Decodes the `hyperparameters` of a `run.json` written by any version: a key missing from an older file keeps
+    /// its default value, so run directories stay readable when a hyperparameter is added.
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+            if let decoded = try c.decodeIfPresent(T.self, forKey: key) { value = decoded }
+        }
+        try read(.learningRate, &learningRate)
+        try read(.weightDecay, &weightDecay)
+        try read(.addaTargetLearningRate, &addaTargetLearningRate)
+        try read(.addaDiscriminatorLearningRate, &addaDiscriminatorLearningRate)
+        try read(.discriminatorHiddenCount, &discriminatorHiddenCount)
+        try read(.emaDecay, &emaDecay)
+        try read(.confidenceThreshold, &confidenceThreshold)
+        try read(.unsupervisedWeight, &unsupervisedWeight)
+        try read(.classBalanceWeight, &classBalanceWeight)
+        try read(.cgdmNumK, &cgdmNumK)
+        try read(.pseudoLabelInterval, &pseudoLabelInterval)
+        try read(.cgdmWarmupEpochs, &cgdmWarmupEpochs)
+        try read(.entropyWeight, &entropyWeight)
+        try read(.pseudoLabelWeight, &pseudoLabelWeight)
+        try read(.gradientDiscrepancyWeight, &gradientDiscrepancyWeight)
+        try read(.relativeThreshold, &relativeThreshold)
+        try read(.adaMatchTargetMultiplier, &adaMatchTargetMultiplier)
+    }
+}

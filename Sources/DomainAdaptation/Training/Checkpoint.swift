@@ -5,7 +5,8 @@ import Foundation
 public struct TrainerState: Codable, Equatable, Sendable {
     /// Number of finished epochs.
     public var completedEpochs: Int = 0
-    /// 1-based epoch of the best validation accuracy so far (0 before the first epoch).
+    /// 1-based epoch of the selected model so far: best held-out source accuracy, ties broken by the lower held-out
+    /// cross-entropy (0 before the first epoch).
     public var bestEpoch: Int = 0
     /// Best held-out source accuracy in percent (-1 before the first epoch).
     public var bestValidationAccuracy: Double = -1
