@@ -32,3 +32,9 @@ bench: deps
 
 notebooks: build-release
 	./notebooks-md/regenerate.sh
+
+# Side-by-side reference run (PyTorch, e2cnn, lenstronomy venvs outside the repo; see bench/README.md). Never in CI.
+.PHONY: bench-reference
+bench-reference: deps
+	$(SWIFT) build -c release --product Bench
+	BENCH=$(RELEASE_BIN)/Bench bench/reference/side_by_side.sh $(BENCH_REFERENCE_ARGS)
