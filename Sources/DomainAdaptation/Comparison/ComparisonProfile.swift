@@ -17,7 +17,7 @@ public struct ComparisonProfile: Codable, Equatable, Sendable {
 
     /// The README's main command: every backbone and method once, in minutes on 2 cores. A smoke result.
     public static let demo = ComparisonProfile(
-        name: "demo", imageSize: 64, trainCount: 450, testCount: 300, epochs: 2, batchSize: 32, patience: 15,
+        name: "demo", imageSize: 64, trainCount: 300, testCount: 150, epochs: 2, batchSize: 32, patience: 15,
         maximumIterationsPerEpoch: nil,
         note: "demo profile: tiny data and 2 epochs; a smoke test of the pipeline, not a scientific result")
 
