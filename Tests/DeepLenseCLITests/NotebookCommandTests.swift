@@ -12,10 +12,12 @@ import Testing
     /// Variables of enclosing shell `for NAME in VALUE ...; do` loops take their first value; `; done` is dropped.
     static func notebookCommands() throws -> [(file: String, arguments: [String])] {
         let folder = repositoryRoot.appendingPathComponent("notebooks-md")
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let notebooks = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+            .filter { $0.hasSuffix(".md") }.map { folder.appendingPathComponent($0) }
         var result: [(String, [String])] = []
-        for name in files.sorted() where name.hasSuffix(".md") {
-            let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+        for url in notebooks + [repositoryRoot.appendingPathComponent("README.md")] {
+            let name = url.lastPathComponent
+            let text = try String(contentsOf: url, encoding: .utf8)
             var inCode = false
             var pending = ""
             var variables: [String: String] = [:]
@@ -27,6 +29,7 @@ import Testing
                 if command.hasSuffix("\\") { pending = String(command.dropLast()); continue }
                 pending = ""
                 if command.hasPrefix("$ ") { command.removeFirst(2) }
+                if let comment = command.range(of: " #") { command = String(command[..<comment.lowerBound]) }
                 for loop in command.components(separatedBy: "; do").dropLast() {
                     let words = shellWords(loop.components(separatedBy: "for ").last ?? "")
                     if words.count >= 3, words[1] == "in" { variables[words[0]] = words[2] }
@@ -58,7 +61,9 @@ import Testing
     }
 
     @Test func everyNotebookCommandParses() throws {
-        for (file, arguments) in try Self.notebookCommands() {
+        let commands = try Self.notebookCommands()
+        #expect(commands.count >= 10, "expected the notebooks and README to show deeplense commands")
+        for (file, arguments) in commands {
             do {
                 _ = try DeepLense.parseAsRoot(arguments)
             } catch {
