@@ -9,6 +9,11 @@ public protocol Backbone: Layer {
     var architectureName: String { get }
 }
 
+extension Backbone {
+    /// Whether the backbone only accepts square images (rotation-equivariant networks do).
+    public var requiresSquareInput: Bool { self is EquivariantResNet }
+}
+
 /// Estimated forward floating-point operations (multiply and add counted separately) for one image.
 public protocol FLOPCounting {
     func forwardFLOPs(height: Int, width: Int) -> Double

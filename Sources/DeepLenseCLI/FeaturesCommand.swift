@@ -44,6 +44,9 @@ public struct FeaturesCommand: ParsableCommand {
             throw ValidationError("\(input): expected images of shape (N,1,H,W) or (N,H,W), found \(images.shape)")
         }
         let (n, h, w) = (images.shape[0], images.shape[images.shape.count - 2], images.shape[images.shape.count - 1])
+        if model.requiresSquareInput, h != w {
+            throw ValidationError("\(backbone) needs square images, \(input) holds \(h)x\(w)")
+        }
         var features: [Float] = []
         features.reserveCapacity(n * model.featureCount)
         let bar = ProgressBar("features", total: n)

@@ -52,7 +52,9 @@ public struct TrainCommand: ParsableCommand {
 
     public func validate() throws {
         guard epochs > 0, batch > 0, patience > 0 else { throw ValidationError("--epochs, --batch and --patience must be positive") }
-        guard (0..<1).contains(validationFraction) else { throw ValidationError("--validation-fraction must lie in [0, 1)") }
+        guard validationFraction > 0 && validationFraction < 1 else {
+            throw ValidationError("--validation-fraction must lie in (0, 1): model selection needs held-out source images")
+        }
         guard BackboneFactory.names.contains(backbone.lowercased()) else {
             throw ValidationError("unknown backbone '\(backbone)'; available: \(BackboneFactory.names.joined(separator: ", "))")
         }

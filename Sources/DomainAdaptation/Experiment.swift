@@ -73,7 +73,18 @@ public enum Experiment {
     public static func run(_ configuration: ExperimentConfiguration, source: LabeledImages, target: LabeledImages,
                            targetTest: LabeledImages? = nil, runDirectory: URL, resume: Bool = false,
                            makeBackbone: BackboneBuilder = factoryBackbone) throws -> RunResult {
-        precondition(source.classCount == target.classCount, "source and target class counts differ")
+        guard source.classCount == target.classCount else {
+            throw ValidationFailure("source has \(source.classCount) classes, target \(target.classCount)")
+        }
+        for (name, images) in [("target", target), ("target test", targetTest)] {
+            if let images, images.imageShape != source.imageShape {
+                throw ValidationFailure("source images are \(source.imageShape) but \(name) images are \(images.imageShape)")
+            }
+        }
+        if source.imageShape.count == 3, source.imageShape[1] != source.imageShape[2],
+           let probe = try? makeBackbone(configuration.backbone, 0), probe.requiresSquareInput {
+            throw ValidationFailure("\(configuration.backbone) needs square images, the data is \(source.imageShape[1])x\(source.imageShape[2])")
+        }
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         let configURL = runDirectory.appendingPathComponent("run.json")
         if resume, let saved = try? readConfiguration(configURL) {

@@ -121,7 +121,7 @@ import TestSupport
         net.train()
         let before = net.bn.runningMean.scalars
         let images = testTensor([4, 1, 6, 6], seed: 2, requiresGrad: false)
-        let out = withoutRunningStatisticsUpdate(net) { net(images) }
+        let out = net.withBatchNormMode(.batchStatistics) { net(images) }
         #expect(net.bn.runningMean.scalars == before)
         let updated = net(images)
         #expect(net.bn.runningMean.scalars != before)

@@ -77,7 +77,7 @@ extension Module {
         for (key, tensor, _) in mine {
             if let value = given[key] { tensor.assign(value.scalars) }
         }
-        didLoadState()
+        for module in allModules() { module.didLoadState() }
     }
 }
 

@@ -14,9 +14,15 @@ public struct ComparisonRun: Codable, Equatable, Sendable {
     /// Source-only runs are also evaluated on the source test set.
     public var sourceAccuracy: Double?
     public var sourceAurocMacro: Double?
+    /// The training length the run was made with (a finished run is reused only by a comparison that asks for the same).
+    public var epochs: Int?
+    public var batchSize: Int?
 
     public init(backbone: String, method: String, seed: UInt64, accuracy: Double, aurocMacro: Double, aurocMicro: Double,
-                seconds: Double, bestEpoch: Int?, sourceAccuracy: Double? = nil, sourceAurocMacro: Double? = nil) {
+                seconds: Double, bestEpoch: Int?, sourceAccuracy: Double? = nil, sourceAurocMacro: Double? = nil,
+                epochs: Int? = nil, batchSize: Int? = nil) {
+        self.epochs = epochs
+        self.batchSize = batchSize
         self.backbone = backbone
         self.method = method
         self.seed = seed

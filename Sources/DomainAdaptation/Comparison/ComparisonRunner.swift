@@ -51,7 +51,15 @@ public enum Comparison {
         }
         var source = sourcePrefixes.first(where: complete), target = targetPrefixes.first(where: complete)
         var origin: String
+        let recordURL = directory.appendingPathComponent("dataset.json")
+        let wanted = SimulatedDataRecord(imageSize: plan.profile.imageSize, trainCount: plan.profile.trainCount,
+                                         testCount: plan.profile.testCount, dataSeed: plan.dataSeed)
         if let source, let target {
+            if let made = try? JSONDecoder().decode(SimulatedDataRecord.self, from: Data(contentsOf: recordURL)), made != wanted {
+                throw ValidationFailure("the simulated data in \(directory.path) was made for \(made.imageSize)x\(made.imageSize), "
+                    + "\(made.trainCount) train / \(made.testCount) test, but profile \(plan.profile.name) needs "
+                    + "\(wanted.imageSize)x\(wanted.imageSize), \(wanted.trainCount) / \(wanted.testCount): use another --data or --out")
+            }
             origin = "existing files in \(directory.path) (source prefix '\(source)', target prefix '\(target)')"
             log("using \(origin)")
         } else {
@@ -68,6 +76,7 @@ public enum Comparison {
                     bar.finish()
                 }
             }
+            try Experiment.writeJSON(wanted, to: recordURL)
             source = "a"; target = "b"
             origin = "simulated Model A / Model B, \(preset.size)x\(preset.size), data seed \(plan.dataSeed), in \(directory.path)"
             log("wrote \(origin)")
@@ -99,6 +108,11 @@ public enum Comparison {
             let recordURL = directory.appendingPathComponent("comparison-run.json")
             let label = "[\(index + 1)/\(jobs.count)] \(backbone) \(method.rawValue) seed \(seed)"
             if let saved = try? JSONDecoder().decode(ComparisonRun.self, from: Data(contentsOf: recordURL)) {
+                if let epochs = saved.epochs, let batch = saved.batchSize,
+                   epochs != plan.profile.epochs || batch != plan.profile.batchSize {
+                    throw ValidationFailure("\(directory.path) holds a finished run with \(epochs) epochs and batch \(batch), "
+                        + "but this comparison asks for \(plan.profile.epochs) and \(plan.profile.batchSize): use another --out")
+                }
                 runs.append(saved)
                 log("\(label): finished earlier, \(String(format: "%.2f%% / %.3f", saved.accuracy, saved.aurocMacro))")
                 continue
@@ -116,13 +130,14 @@ public enum Comparison {
             guard let metrics = result.targetMetrics else { preconditionFailure("Experiment.run evaluates when given a test set") }
             var record = ComparisonRun(backbone: backbone, method: method.rawValue, seed: seed, accuracy: metrics.accuracy,
                                        aurocMacro: metrics.aurocMacro, aurocMicro: metrics.aurocMicro,
-                                       seconds: Date().timeIntervalSince(start), bestEpoch: result.training.bestEpoch)
+                                       seconds: Date().timeIntervalSince(start), bestEpoch: result.training.bestEpoch,
+                                       epochs: plan.profile.epochs, batchSize: plan.profile.batchSize)
             if method == .sourceOnly {
                 let onSource = try evaluateOnSource(configuration, data: data, runDirectory: directory, makeBackbone: makeBackbone)
                 record.sourceAccuracy = onSource.accuracy
                 record.sourceAurocMacro = onSource.aurocMacro
             }
-            try writeJSON(record, to: recordURL)
+            try Experiment.writeJSON(record, to: recordURL)
             runs.append(record)
             trainedSeconds += record.seconds
             trainedCount += 1
@@ -150,7 +165,7 @@ public enum Comparison {
 
     static func write(_ results: ComparisonResults, plan: ComparisonPlan) throws {
         let out = plan.outputDirectory
-        try writeJSON(results, to: out.appendingPathComponent("results.json"))
+        try Experiment.writeJSON(results, to: out.appendingPathComponent("results.json"))
         try Data(results.markdown.utf8).write(to: out.appendingPathComponent("results.md"), options: .atomic)
         try Data(ComparisonPlots.accuracySVG(results).utf8).write(to: out.appendingPathComponent("accuracy_by_method.svg"), options: .atomic)
         for method in plan.methods {
@@ -163,12 +178,15 @@ public enum Comparison {
                 .write(to: out.appendingPathComponent("roc_\(method.rawValue).svg"), options: .atomic)
         }
     }
+}
 
-    static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(value).write(to: url, options: .atomic)
-    }
+/// What `dataset.json` records about simulated comparison data, so a later comparison does not reuse data made for
+/// another profile.
+struct SimulatedDataRecord: Codable, Equatable {
+    var imageSize: Int
+    var trainCount: Int
+    var testCount: Int
+    var dataSeed: UInt64
 }
 
 /// A user-facing problem with a comparison's inputs.

@@ -14,11 +14,8 @@ public protocol LabeledImages {
     var classCount: Int { get }
     /// The images at `indices` stacked as `[indices.count, C, H, W]` and their labels, in the same order.
     func batch(_ indices: [Int]) -> (images: Tensor, labels: [Int])
-}
-
-extension LabeledImages {
-    /// Every label, in index order.
-    public var allLabels: [Int] { batch(Array(0..<count)).labels }
+    /// Every label, in index order, without reading any image.
+    var allLabels: [Int] { get }
 }
 
 /// Images held in memory as one contiguous `[N, C, H, W]` array.
@@ -52,6 +49,7 @@ public struct InMemoryImages: LabeledImages {
     }
 
     public var count: Int { labels.count }
+    public var allLabels: [Int] { labels }
 
     public func batch(_ indices: [Int]) -> (images: Tensor, labels: [Int]) {
         let size = imageShape.reduce(1, *)
@@ -84,6 +82,7 @@ public struct ImageSubset: LabeledImages {
     public var imageShape: [Int] { base.imageShape }
     public var classCount: Int { base.classCount }
     public func batch(_ positions: [Int]) -> (images: Tensor, labels: [Int]) { base.batch(positions.map { indices[$0] }) }
+    public var allLabels: [Int] { let all = base.allLabels; return indices.map { all[$0] } }
 }
 
 /// A stratified split of a labelled set into training and held-out validation parts.

@@ -67,7 +67,7 @@ public final class AdaMatch: UDAMethod {
         let joint = model(Tensor.concat([sourceWeak, sourceStrong, targetWeak, targetStrong], axis: 0))
         let parts = joint.split(sizes: [2 * b, bt, bt], axis: 0)
         let sourceJoint = parts[0], targetWeakLogits = parts[1], targetStrongLogits = parts[2]
-        let sourceOnly = withoutRunningStatisticsUpdate(model) { model(Tensor.concat([sourceWeak, sourceStrong], axis: 0)) }
+        let sourceOnly = model.withBatchNormMode(.batchStatistics) { model(Tensor.concat([sourceWeak, sourceStrong], axis: 0)) }
         let c = joint.shape[1]
         let lambda = Tensor(shape: [2 * b, c], scalars: (0..<(2 * b * c)).map { _ in generator.nextUniform() })
         let sourceLogits = lambda * sourceJoint + (1 - lambda) * sourceOnly

@@ -26,13 +26,11 @@ public final class EMATeacher<Model: Module> {
                 t.tensor.assign(s.tensor.scalars)
                 continue
             }
-            var values = t.tensor.scalars
-            values.withUnsafeMutableBufferPointer { v in
-                s.tensor.scalars.withUnsafeBufferPointer { sv in
+            s.tensor.scalars.withUnsafeBufferPointer { sv in
+                t.tensor.scalars.withUnsafeMutableBufferPointer { v in
                     for i in 0..<v.count { v[i] = d * v[i] + (1 - d) * sv[i] }
                 }
             }
-            t.tensor.assign(values)
         }
     }
 }

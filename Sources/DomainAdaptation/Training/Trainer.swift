@@ -142,7 +142,7 @@ public final class Trainer {
                                      seconds: Date().timeIntervalSince(started))
             state.history.append(record)
             state.completedEpochs = epoch + 1
-            if !method.selectsOnSourceValidation || Trainer.improves(accuracy: accuracy, loss: loss, over: state) {
+            if !method.selectsOnSourceValidation || sourceValidation.count == 0 || Trainer.improves(accuracy: accuracy, loss: loss, over: state) {
                 state.bestValidationAccuracy = accuracy
                 state.bestValidationLoss = loss
                 state.bestEpoch = epoch + 1
