@@ -23,9 +23,9 @@ public struct ComparisonProfile: Codable, Equatable, Sendable {
 
     /// Euclid-like 64x64 data, large enough for the comparison to mean something; about 90 minutes per seed on 2 cores.
     public static let small = ComparisonProfile(
-        name: "small", imageSize: 64, trainCount: 3000, testCount: 1500, epochs: 6, batchSize: 64, patience: 15,
+        name: "small", imageSize: 64, trainCount: 2400, testCount: 1200, epochs: 5, batchSize: 32, patience: 15,
         maximumIterationsPerEpoch: nil,
-        note: "small profile: 64x64 simulated data, 3,000 training images per domain; differences of a few points are within seed noise")
+        note: "small profile: 64x64 simulated data, 2,400 training images per domain, 5 epochs; differences of a few points are within seed noise")
 
     /// The reference project's scale (150x150, 30,000 train / 7,500 test per domain, up to 100 epochs, patience 15).
     public static let paper = ComparisonProfile(
