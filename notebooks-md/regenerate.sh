@@ -53,7 +53,7 @@ for part in "${parts[@]}"; do
   04)
     "$BIN" compare --profile small --backbones resnet18,c8resnet --methods source-only,adda,self-ensemble,adamatch,cgdm \
       --seeds 1 --out out/small
-    cp out/small/results.md notebooks-md/04-domain-adaptation/results.md
+    cp out/small/results.md out/small/results.json notebooks-md/04-domain-adaptation/
     cp out/small/*.svg notebooks-md/04-domain-adaptation/
     echo "04: results copied to notebooks-md/04-domain-adaptation/"
     ;;
