@@ -15,8 +15,8 @@ public struct CompareCommand: ParsableCommand {
             f/j), trains each run (resumable: finished runs are skipped, interrupted ones resume from their checkpoint), \
             evaluates each selected model once on the target test set, and writes results.json, results.md, \
             accuracy_by_method.svg and roc_<method>.svg into --out.
-            Profiles: demo (64x64, 300 train / 150 test per domain, 2 epochs: minutes), small (64x64, 2,400 / 1,200, \
-            5 epochs: about 90 minutes per seed for two backbones), paper (150x150, 30,000 / 7,500, 100 epochs).
+            Profiles: demo (64x64, 300 train / 150 test per domain, 2 epochs: about 2 minutes), small (64x64, 2,400 / 1,200, \
+            5 epochs: about 50 minutes per seed for two backbones), paper (150x150, 30,000 / 7,500, 100 epochs).
             """)
 
     @Option(help: "Scale of the comparison: demo, small or paper.")
