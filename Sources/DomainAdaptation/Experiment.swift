@@ -26,6 +26,10 @@ public struct ExperimentConfiguration: Codable, Equatable, Sendable {
     public var hyperparameters = Hyperparameters()
     public var classNames = ["no substructure", "spherical", "vortex"]
     public var showProgress = true
+    /// Compute threads and OpenBLAS kernel family the run was trained with (recorded, not chosen here): a resume is
+    /// bit-identical only with the same ones, so a resume with others prints a warning.
+    public var computeThreads: Int?
+    public var blasCore: String?
 
     public init(method: MethodKind, backbone: String, epochs: Int, batchSize: Int, seed: UInt64) {
         self.method = method
@@ -87,11 +91,22 @@ public enum Experiment {
         }
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         let configURL = runDirectory.appendingPathComponent("run.json")
+        var configuration = configuration
+        configuration.computeThreads = ComputeThreads.count
+        configuration.blasCore = OpenBLASCore.name
         if resume, let saved = try? readConfiguration(configURL) {
             var comparable = configuration
             comparable.showProgress = saved.showProgress
+            comparable.computeThreads = saved.computeThreads
+            comparable.blasCore = saved.blasCore
             guard saved == comparable else {
                 throw CheckpointError.mismatch(path: configURL.path, reason: "the options differ from the interrupted run")
+            }
+            if let threads = saved.computeThreads, let core = saved.blasCore,
+               threads != ComputeThreads.count || core != OpenBLASCore.name {
+                FileHandle.standardError.write(Data(("warning: \(runDirectory.path) was trained with \(threads) threads and "
+                    + "\(core) BLAS kernels, resuming with \(ComputeThreads.count) and \(OpenBLASCore.name): the result will "
+                    + "not be bit-identical to an uninterrupted run\n").utf8))
             }
         }
         try writeJSON(configuration, to: configURL)
