@@ -69,7 +69,7 @@ public func crossEntropy(logits: Tensor, targetProbabilities: Tensor, reduction:
                             let row = i * c, gi = g[i]
                             let tr = tb.baseAddress! + row, lr = lb.baseAddress! + row
                             let dx = xb.baseAddress! + row, dt = ob.baseAddress! + row
-                            let mass = stripSum(tr, c)
+                            let mass = VectorMath.sum(tr, count: c)
                             for j in 0..<c {
                                 dx[j] = gi * (expf(lr[j]) * mass - tr[j])
                                 dt[j] = -gi * lr[j]

@@ -12,7 +12,7 @@ extension Tensor {
                 guard let x = xb.baseAddress, let p = pb.baseAddress else { return }
                 let n = xb.count
                 parallelChunks(strips, minimumChunk: 16) { range in
-                    for k in range { p[k] = Double(stripSum(x + k * strip, Swift.min(strip, n - k * strip))) }
+                    for k in range { p[k] = Double(VectorMath.sum(x + k * strip, count: Swift.min(strip, n - k * strip))) }
                 }
             }
         }
@@ -120,7 +120,7 @@ extension Tensor {
             Pointwise.generate(outer * inner) { o, range in
                 guard let src = xb.baseAddress else { return }
                 if inner == 1 {
-                    for row in range { o[row] = stripSum(src + row * n, n) }
+                    for row in range { o[row] = VectorMath.sum(src + row * n, count: n) }
                     return
                 }
                 // Rows are whole `inner` vectors here; a chunk boundary inside a row is handled by clipping.
@@ -188,21 +188,6 @@ extension Tensor {
 @inline(__always)
 func blockExtents(_ shape: [Int], _ lo: Int, _ hi: Int) -> (outer: Int, n: Int, inner: Int) {
     (shape[..<lo].reduce(1, *), shape[lo..<hi].reduce(1, *), shape[hi...].reduce(1, *))
-}
-
-/// Sum of `n` contiguous floats with eight independent accumulators (vectorisable, and the partial sums
-/// shorten the rounding chain by a factor of eight).
-@inline(__always)
-func stripSum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc = SIMD8<Float>(repeating: 0)
-    var j = 0
-    while j + 8 <= n {
-        acc += UnsafeRawPointer(p + j).loadUnaligned(as: SIMD8<Float>.self)
-        j += 8
-    }
-    var total = acc.sum()
-    while j < n { total += p[j]; j += 1 }
-    return total
 }
 
 /// Dot product of two strips of `n` floats, eight lanes at a time.

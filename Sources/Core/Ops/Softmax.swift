@@ -35,7 +35,7 @@ extension Tensor {
         return Tensor.record("logSoftmax", shape: shape, scalars: y, inputs: [self]) { g in
             if inner == 1 {
                 return [Tensor(shape: g.shape, scalars: Tensor.rowwiseBackward(g.scalars, y, rows: outer, n: n) { g, y, dx, n in
-                    let total = stripSum(g, n)
+                    let total = VectorMath.sum(g, count: n)
                     for j in 0..<n { dx[j] = g[j] - expf(y[j]) * total }
                 })]
             }
@@ -134,7 +134,7 @@ func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n
     guard n > 0 else { return }
     let m = stripMax(x, n)
     for j in 0..<n { y[j] = expf(x[j] - m) }
-    let s = stripSum(y, n)
+    let s = VectorMath.sum(y, count: n)
     if log {
         let logSum = logf(s)
         for j in 0..<n { y[j] = (x[j] - m) - logSum }  // x - m is exact near m; m + logSum would round
