@@ -2,6 +2,7 @@ import Backbones
 import Core
 import DomainAdaptation
 import Foundation
+import Lensing
 import Testing
 
 @Suite struct ComparisonTests {
@@ -52,5 +53,17 @@ import Testing
         let again = try Comparison.run(plan, makeBackbone: build) { lines.append($0) }
         #expect(lines.filter { $0.contains("finished earlier") }.count == MethodKind.allCases.count)
         #expect(again.runs.map(\.accuracy) == results.runs.map(\.accuracy))
+
+        // Data made with other priors (or for another profile) is refused with a one-line reason.
+        let record = root.appendingPathComponent("data/dataset.json")
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: record)) as? [String: Any])
+        #expect((json["priors"] as? String) == DomainPriors.modelA.fingerprint + "-" + DomainPriors.modelB.fingerprint)
+        json["priors"] = nil
+        try JSONSerialization.data(withJSONObject: json).write(to: record)
+        #expect { try Comparison.prepareData(plan) { _ in } } throws: { "\($0)".contains("other Model A/B priors") }
+        json["priors"] = DomainPriors.modelA.fingerprint + "-" + DomainPriors.modelB.fingerprint
+        json["imageSize"] = 150
+        try JSONSerialization.data(withJSONObject: json).write(to: record)
+        #expect { try Comparison.prepareData(plan) { _ in } } throws: { "\($0)".contains("was made for 150x150") }
     }
 }

@@ -20,11 +20,37 @@ import Testing
         let scenes = (0..<60).map { sim.scene(seed: 9, split: .train, index: $0) }
         #expect(Set(scenes.map(\.lensRedshift)).count == 60 && Set(scenes.map(\.snr)).count == 60)
         #expect(Set(scenes.map(\.psfSigma)).count == 60)
+        let cosmology = DomainPriors.cosmology
         for s in scenes {
             #expect(s.sourceRedshift > s.lensRedshift && s.lensLight != nil)
-            #expect(s.mainLens.thetaE > 0.5 && s.mainLens.thetaE < 2.2)
-            #expect(s.snr >= 10 && s.snr < 40 && s.psfSigma >= 0.06 && s.psfSigma < 0.14)
+            // Selected by Einstein radius: theta_E stays 1.2" and the lens mass follows the redshifts.
+            #expect(abs(s.mainLens.thetaE - 1.2) < 1e-12)
+            #expect(s.snr >= 15 && s.snr < 35 && s.psfSigma >= 0.07 && s.psfSigma < 0.13)
         }
+        let unitRadii = scenes.map { cosmology.einsteinRadius(mass: 1, lensRedshift: $0.lensRedshift, sourceRedshift: $0.sourceRedshift) }
+        #expect(Set(unitRadii).count == 60)
+    }
+
+    @Test func fingerprintChangesWithAnyPrior() {
+        #expect(DomainPriors.modelA.fingerprint == DomainPriors.modelA.fingerprint)
+        #expect(DomainPriors.modelA.fingerprint != DomainPriors.modelB.fingerprint)
+        var changed = DomainPriors.modelB
+        changed.snr = .uniform(15, 35.5)
+        #expect(changed.fingerprint != DomainPriors.modelB.fingerprint)
+    }
+
+    @Test func mainLensScaleByMassOrByEinsteinRadiusAgree() {
+        let cosmology = DomainPriors.cosmology
+        let mass = cosmology.einsteinMass(thetaE: 1.2, lensRedshift: 0.5, sourceRedshift: 1.0)
+        var byMass = DomainPriors.modelA
+        byMass.mainLensScale = .mass(.fixed(mass))
+        var byRadius = DomainPriors.modelA
+        byRadius.mainLensScale = .einsteinRadius(.fixed(1.2))
+        var g1 = SeededGenerator(seed: 5), g2 = SeededGenerator(seed: 5)
+        let a = byMass.sampleScene(label: .cdm, generator: &g1), b = byRadius.sampleScene(label: .cdm, generator: &g2)
+        #expect(abs(a.mainLens.thetaE - b.mainLens.thetaE) < 1e-9)
+        #expect(a.subhalos.count == b.subhalos.count)
+        for (x, y) in zip(a.subhalos, b.subhalos) { #expect(abs(x.thetaE - y.thetaE) < 1e-9 * max(1e-3, x.thetaE)) }
     }
 
     @Test func classesHaveTheirSubstructure() {

@@ -53,9 +53,14 @@ public enum Comparison {
         var origin: String
         let recordURL = directory.appendingPathComponent("dataset.json")
         let wanted = SimulatedDataRecord(imageSize: plan.profile.imageSize, trainCount: plan.profile.trainCount,
-                                         testCount: plan.profile.testCount, dataSeed: plan.dataSeed)
+                                         testCount: plan.profile.testCount, dataSeed: plan.dataSeed,
+                                         priors: DomainPriors.modelA.fingerprint + "-" + DomainPriors.modelB.fingerprint)
         if let source, let target {
             if let made = try? JSONDecoder().decode(SimulatedDataRecord.self, from: Data(contentsOf: recordURL)), made != wanted {
+                if made.priors != wanted.priors {
+                    throw ValidationFailure("the simulated data in \(directory.path) was made with other Model A/B priors "
+                        + "(an earlier version of the simulator): use another --data or --out, or delete it to re-simulate")
+                }
                 throw ValidationFailure("the simulated data in \(directory.path) was made for \(made.imageSize)x\(made.imageSize), "
                     + "\(made.trainCount) train / \(made.testCount) test, but profile \(plan.profile.name) needs "
                     + "\(wanted.imageSize)x\(wanted.imageSize), \(wanted.trainCount) / \(wanted.testCount): use another --data or --out")
@@ -187,6 +192,8 @@ struct SimulatedDataRecord: Codable, Equatable {
     var trainCount: Int
     var testCount: Int
     var dataSeed: UInt64
+    /// `DomainPriors.fingerprint` of Model A and Model B (nil in records written before it existed).
+    var priors: String?
 }
 
 /// A user-facing problem with a comparison's inputs.
