@@ -48,11 +48,31 @@ import TestSupport
         let teacher = EMATeacher(student: student, decay: 0.9)
         let before = teacher.model.weight.scalars
         student.weight.assign(student.weight.scalars.map { $0 + 1 })
-        teacher.update(from: student)
+        teacher.update(from: student, studentSteps: 50)
         for (a, (b, s)) in zip(teacher.model.weight.scalars, zip(before, student.weight.scalars)) {
             #expect(abs(a - (0.9 * b + 0.1 * s)) < 1e-6)
         }
         #expect(!teacher.model.weight.requiresGrad)
+    }
+
+    /// Mean Teacher's warm-up: after `t` student steps the teacher is the plain average of the initial weights and
+    /// the `t` students; from `t = 1/(1 - decay) - 1` on, the factor is `decay`.
+    @Test func emaTeacherWarmUpAveragesTheStudents() {
+        var g = SeededGenerator(seed: 2)
+        let student = Linear(inputFeatures: 3, outputFeatures: 2, generator: &g)
+        let teacher = EMATeacher(student: student, decay: 0.99)
+        var history = [student.weight.scalars]
+        for t in 1...5 {
+            student.weight.assign(g.normals(student.weight.scalars.count))
+            history.append(student.weight.scalars)
+            teacher.update(from: student, studentSteps: t)
+        }
+        for i in 0..<student.weight.scalars.count {
+            let mean = history.map { $0[i] }.reduce(0, +) / Float(history.count)
+            #expect(abs(teacher.model.weight.scalars[i] - mean) < 1e-5)
+        }
+        #expect(teacher.effectiveDecay(studentSteps: 1) == 0.5)
+        #expect(teacher.effectiveDecay(studentSteps: 98) < 0.99 && teacher.effectiveDecay(studentSteps: 10_000) == 0.99)
     }
 
     @Test func confidenceMaskUsesThreshold() {

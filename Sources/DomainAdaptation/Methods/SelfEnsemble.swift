@@ -5,7 +5,7 @@ import Lensing
 /// Self-ensembling for visual domain adaptation (French, Mackiewicz, Fisher, ICLR 2018).
 ///
 /// A student network is trained on labelled source images (flips + Gaussian blur, `TrainingAugmentations.selfEnsembleSource`) and, on target images, to agree
-/// with an EMA teacher (decay 0.999) that sees a differently augmented copy. Per iteration:
+/// with an EMA teacher (decay 0.999, with Mean Teacher's warm-up, see `EMATeacher`) that sees a differently augmented copy. Per iteration:
 ///
 ///     L = CE(student(x_s), y_s) + w_u * (consistency + w_cb * classBalance)
 ///
@@ -78,7 +78,7 @@ public final class SelfEnsemble: UDAMethod {
         let balance = SelfEnsemble.classBalanceLoss(studentProbabilities: studentProbabilities)
         let loss = supervised + hyperparameters.unsupervisedWeight * (consistency + hyperparameters.classBalanceWeight * balance)
         minimize(loss, with: optimizer)
-        teacher.update(from: student)
+        teacher.update(from: student, studentSteps: context.iteration + 1)
         return [
             "source_ce": supervised.item, "consistency": consistency.item, "class_balance": balance.item,
             "mask_rate": Float(mask.filter { $0 }.count) / Float(max(mask.count, 1)),
