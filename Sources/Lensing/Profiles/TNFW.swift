@@ -18,6 +18,8 @@ public struct TNFW: MassProfile {
     public var centerY: Double
     let rho0: Double
     let tau: Double
+    /// `ln tau`, hoisted out of the per-ray deflection.
+    let logTau: Double
 
     static let minimumX = 1e-3
 
@@ -30,6 +32,7 @@ public struct TNFW: MassProfile {
         self.centerY = centerY
         rho0 = alphaRs / (4 * Rs * Rs * (1 + log(0.5)))
         tau = rTrunc / Rs
+        logTau = log(tau)
     }
 
     /// A TNFW whose total (finite) mass equals that of a point mass with Einstein radius `pointMassThetaE`.
@@ -50,7 +53,6 @@ public struct TNFW: MassProfile {
 
     /// The NFW projection function: `atanh(sqrt(1-x^2))/sqrt(1-x^2)` for `x < 1`,
     /// `atan(sqrt(x^2-1))/sqrt(x^2-1)` for `x > 1`, 1 at `x = 1`.
-    
     static func nfwF(_ x: Double) -> Double {
         if x < 1 {
             let s = (1 - x * x).squareRoot()
@@ -62,18 +64,22 @@ public struct TNFW: MassProfile {
         return 1
     }
 
-    
+    /// `ln(x / (tau + sqrt(tau^2 + x^2)))`.
     static func logTerm(_ x: Double, _ tau: Double) -> Double {
         log(x / (tau + (tau * tau + x * x).squareRoot()))
     }
 
     /// BMO09's `g(x, tau)`: the projected mass inside `x` in units of `4 pi rho0 Rs^3`.
     
-    static func g(_ x: Double, _ tau: Double) -> Double {
+    static func g(_ x: Double, _ tau: Double) -> Double { g(x, tau, logTau: log(tau)) }
+
+    /// `g(x, tau)` with `ln tau` given (the same bits as `g(x, tau)`).
+    @inline(__always)
+    static func g(_ x: Double, _ tau: Double, logTau: Double) -> Double {
         let t2 = tau * tau
         let root = (t2 + x * x).squareRoot()
         return t2 / ((t2 + 1) * (t2 + 1)) * (
-            (t2 + 1 + 2 * (x * x - 1)) * nfwF(x) + tau * Double.pi + (t2 - 1) * log(tau)
+            (t2 + 1 + 2 * (x * x - 1)) * nfwF(x) + tau * Double.pi + (t2 - 1) * logTau
                 + root * (-Double.pi + logTerm(x, tau) * (t2 - 1) / tau))
     }
 
@@ -109,7 +115,7 @@ public struct TNFW: MassProfile {
     
     public func deflectionFactor(radiusSquared r2: Double) -> Double {
         let x = max(r2.squareRoot() / Rs, TNFW.minimumX)
-        return 4 * rho0 * Rs * TNFW.g(x, tau) / (x * x)
+        return 4 * rho0 * Rs * TNFW.g(x, tau, logTau: logTau) / (x * x)
     }
 
     
