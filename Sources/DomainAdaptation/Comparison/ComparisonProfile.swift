@@ -21,7 +21,7 @@ public struct ComparisonProfile: Codable, Equatable, Sendable {
         maximumIterationsPerEpoch: nil,
         note: "demo profile: tiny data and 2 epochs; a smoke test of the pipeline, not a scientific result")
 
-    /// Euclid-like 64x64 data; 51 minutes per seed for two backbones and five methods, measured on 2 cores.
+    /// Euclid-like 64x64 data; 44 minutes per seed for two backbones and five methods, measured on 2 cores.
     public static let small = ComparisonProfile(
         name: "small", imageSize: 64, trainCount: 2400, testCount: 1200, epochs: 5, batchSize: 32, patience: 15,
         maximumIterationsPerEpoch: nil,

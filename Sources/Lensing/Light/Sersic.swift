@@ -39,7 +39,6 @@ public struct SersicProfile: Sendable {
     }
 
     /// Surface brightness at `(x, y)`.
-    
     public func intensity(x: Double, y: Double) -> Double {
         let (u, v) = frame.toFrame(x - centerX, y - centerY)
         let r2 = (q * u * u + v * v / q) * inverseRadius * inverseRadius
@@ -54,7 +53,6 @@ public struct SersicProfile: Sendable {
     }
 
     /// The squared elliptical radius `(R / R_sersic)^2` of `(x, y)`.
-    
     public func scaledRadiusSquared(x: Double, y: Double) -> Double {
         let (u, v) = frame.toFrame(x - centerX, y - centerY)
         return (q * u * u + v * v / q) * inverseRadius * inverseRadius

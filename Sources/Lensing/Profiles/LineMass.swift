@@ -31,7 +31,6 @@ public struct LineMass: MassProfile {
         lambda = thetaE * thetaE / length
     }
 
-    
     public func deflection(x: Double, y: Double) -> SIMD2<Double> {
         let (xi, eta) = frame.toFrame(x - centerX, y - centerY)
         let h = 0.5 * length

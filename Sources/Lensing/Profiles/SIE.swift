@@ -48,7 +48,6 @@ public struct SIE: MassProfile {
         return (prefactor / f * atan(f * a), prefactor / f * atanh(f * b))
     }
 
-    
     public func deflection(x: Double, y: Double) -> SIMD2<Double> {
         let (u, v) = frame.toFrame(x - centerX, y - centerY)
         let (au, av) = frameDeflection(u, v)

@@ -70,7 +70,6 @@ public struct TNFW: MassProfile {
     }
 
     /// BMO09's `g(x, tau)`: the projected mass inside `x` in units of `4 pi rho0 Rs^3`.
-    
     static func g(_ x: Double, _ tau: Double) -> Double { g(x, tau, logTau: log(tau)) }
 
     /// `g(x, tau)` with `ln tau` given (the same bits as `g(x, tau)`).
@@ -112,13 +111,11 @@ public struct TNFW: MassProfile {
     }
 
     /// The radial deflection factor `a(R)` with `alpha = a(R) * (dx, dy)`, for `R^2 = dx^2 + dy^2`.
-    
     public func deflectionFactor(radiusSquared r2: Double) -> Double {
         let x = max(r2.squareRoot() / Rs, TNFW.minimumX)
         return 4 * rho0 * Rs * TNFW.g(x, tau, logTau: logTau) / (x * x)
     }
 
-    
     public func deflection(x: Double, y: Double) -> SIMD2<Double> {
         let dx = x - centerX, dy = y - centerY
         return SIMD2(dx, dy) * deflectionFactor(radiusSquared: dx * dx + dy * dy)
