@@ -78,9 +78,10 @@ public struct LensSimulator: Sendable {
         range.map { Int64(LensSimulator.label(ofIndex: $0).rawValue) }
     }
 
-    /// The pixels of images `range` (`range.count * size * size` floats), rendered over `ComputeThreads.count`
-    /// threads in blocks of 8 images taken dynamically; each image's bits do not depend on the thread layout.
-    public func simulateImages(_ range: Range<Int>, seed: UInt64, split: DataSplit,
+    /// The pixels of images `range` (`range.count * size * size` floats), rendered over `threads` threads
+    /// (default `ComputeThreads.count`) in blocks of 8 images taken dynamically; each image's bits do not depend on
+    /// the thread layout.
+    public func simulateImages(_ range: Range<Int>, seed: UInt64, split: DataSplit, threads requested: Int? = nil,
                                progress: (@Sendable (Int) -> Void)? = nil) -> [Float] {
         let pixels = preset.size * preset.size
         let count = range.count
@@ -89,7 +90,7 @@ public struct LensSimulator: Sendable {
         let blocks = (count + block - 1) / block
         images.withUnsafeMutableBufferPointer { all in
             let base = all.baseAddress!
-            let threads = max(1, min(ComputeThreads.count, blocks))
+            let threads = max(1, min(requested ?? ComputeThreads.count, blocks))
             let next = SimulationCounter()
             DispatchQueue.concurrentPerform(iterations: threads) { _ in
                 let renderer = makeRenderer()
