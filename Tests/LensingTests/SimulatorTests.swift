@@ -48,6 +48,7 @@ import Testing
         let mean = image.reduce(0.0) { $0 + Double($1) } / Double(n)
         let variance = image.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(n - 1)
         let expected = 0.5 / 1000 + sigma * sigma
+        #expect(model.variance(intensity: 0.5, backgroundSigma: sigma) == expected)
         #expect(abs(mean - 0.5) < 5 * (expected / Double(n)).squareRoot())
         #expect(abs(variance / expected - 1) < 5 * (2 / Double(n)).squareRoot())
     }

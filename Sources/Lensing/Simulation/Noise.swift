@@ -52,6 +52,11 @@ public struct NoiseModel: Sendable {
     /// The background standard deviation for a lensed-source peak `sourcePeak` (normalised units).
     public func backgroundSigma(sourcePeak: Double) -> Double { sourcePeak / snr }
 
+    /// The variance of an observed pixel of noiseless value `intensity`: `max(I, 0) / c + sigma^2`.
+    public func variance(intensity: Double, backgroundSigma sigma: Double) -> Double {
+        max(intensity, 0) / countsPerUnit + sigma * sigma
+    }
+
     /// Replaces each value `I` of `image` by `Poisson(c I)/c + N(0, sigma^2)`; negative `I` count as 0 counts.
     public func apply(to image: UnsafeMutableBufferPointer<Float>, backgroundSigma sigma: Double,
                       generator g: inout SeededGenerator) {

@@ -3,7 +3,7 @@ import Foundation
 
 /// How visible the substructure of a scene is: `Delta chi^2 = sum_i (I_sub,i - I_smooth,i)^2 / var_i`, the
 /// squared difference between the noiseless image and the same scene with its subhalos and vortex removed,
-/// over the noise variance of `NoiseModel` (`var_i = I_smooth,i / c + sigma_bg^2`). Both images use the smooth
+/// over the noise variance of `NoiseModel.variance` (`var_i = I_smooth,i / c + sigma_bg^2`). Both images use the smooth
 /// image's normalisation. It is an upper bound on detectability: it knows the smooth scene exactly, which a
 /// classifier does not. Below ~25 a perturbation is hard to see even for an ideal model fit.
 public enum SubstructureStrength {
@@ -35,7 +35,7 @@ public enum SubstructureStrength {
             for i in 0..<count {
                 let smoothValue = smoothImage[i] * scale
                 let value = (Double(source[i]) + (hasLight ? Double(light[i]) : 0)) * scale
-                let variance = max(smoothValue, 0) / scene.countsPerUnit + sigma * sigma
+                let variance = model.variance(intensity: smoothValue, backgroundSigma: sigma)
                 sum += (value - smoothValue) * (value - smoothValue) / variance
             }
             return sum
