@@ -141,3 +141,102 @@ private func naiveConv2dGradients(_ x: Tensor, _ w: Tensor, _ dy: Tensor, stride
         }
     }
 }
+
+/// Runs the FFT kernels directly on raw buffers: `(y, dx, dw)` of `sum(dy * conv(x, w))` with plan `p`.
+private func fftConvolution(_ p: FFTConvolutionPlan, _ x: Tensor, _ w: Tensor, _ dy: Tensor) -> ([Float], [Float], [Float]) {
+    let g = p.geometry
+    var y = [Float](repeating: .nan, count: g.batch * g.outputChannels * g.outputPlane)
+    var dx = [Float](repeating: .nan, count: x.count), dw = [Float](repeating: .nan, count: w.count)
+    x.scalars.withUnsafeBufferPointer { xp in
+        w.scalars.withUnsafeBufferPointer { wp in
+            dy.scalars.withUnsafeBufferPointer { dyp in
+                y.withUnsafeMutableBufferPointer { FFTConvolution.forward(p, input: xp.baseAddress!, weight: wp.baseAddress!, output: $0.baseAddress!) }
+                dx.withUnsafeMutableBufferPointer { dxp in
+                    dw.withUnsafeMutableBufferPointer { dwp in
+                        FFTConvolution.backward(p, input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!,
+                                                gradInput: dxp.baseAddress, gradWeight: dwp.baseAddress)
+                    }
+                }
+            }
+        }
+    }
+    return (y, dx, dw)
+}
+
+@Suite struct FFTConvolutionTests {
+    /// Tiled-FFT forward, input gradient and weight gradient against float64 sums: several tiles per axis with a
+    /// partial last tile, images smaller than one transform, rectangular kernels, padding 0-3, one and several
+    /// images per chunk. FFT round-off is O(log T) float32 epsilons of the output scale: 1e-5 relative.
+    @Test(arguments: [
+        // (n, cin, cout, h, w, kh, kw, padding, T, imagesPerChunk)
+        (2, 3, 4, 13, 11, 5, 5, 2, 16, 2), (3, 2, 3, 33, 30, 5, 5, 2, 16, 1), (2, 2, 3, 20, 17, 7, 7, 3, 16, 2),
+        (2, 3, 2, 12, 10, 5, 3, 1, 8, 1), (1, 2, 2, 9, 9, 5, 5, 0, 20, 1), (3, 4, 5, 24, 26, 3, 3, 1, 10, 2),
+        (2, 1, 3, 6, 7, 7, 5, 3, 12, 2),
+    ])
+    func matchesFloat64Reference(_ c: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int)) {
+        let (n, cin, cout, h, w, kh, kw, p, t, chunk) = c
+        let g = ConvGeometry(batch: n, inputChannels: cin, height: h, width: w, outputChannels: cout,
+                             kernelHeight: kh, kernelWidth: kw, padding: p)
+        let plan = FFTConvolutionPlan(g, transformSize: t, imagesPerChunk: chunk)
+        let x = testTensor([n, cin, h, w], seed: 61, requiresGrad: false)
+        let weight = testTensor([cout, cin, kh, kw], seed: 62, requiresGrad: false)
+        let dy = testTensor([n, cout, g.outputHeight, g.outputWidth], seed: 63, requiresGrad: false)
+        let (y, dx, dw) = fftConvolution(plan, x, weight, dy)
+        let expected = naiveConv2dGradients(x, weight, dy, stride: 1, padding: p, dilation: 1)
+        #expect(relativeError(y, naiveConv2d(x, weight, nil, stride: 1, padding: p, dilation: 1).map(Float.init)) < 1e-5, "forward \(c)")
+        #expect(relativeError(dx, expected.dx.map(Float.init)) < 1e-5, "input gradient \(c)")
+        #expect(relativeError(dw, expected.dw.map(Float.init)) < 1e-5, "weight gradient \(c)")
+    }
+
+    /// The cost model takes FFTs for wide 5x5 stride-1 layers (the C8 16 -> 16 regular-field layer of the
+    /// benchmarks) and leaves 3x3, strided and dilated convolutions to im2col.
+    @Test func automaticChoice() {
+        func geometry(_ c: Int, _ size: Int, _ k: Int, stride: Int = 1, dilation: Int = 1) -> ConvGeometry {
+            ConvGeometry(batch: 32, inputChannels: c, height: size, width: size, outputChannels: c, kernelHeight: k,
+                         kernelWidth: k, stride: stride, padding: k / 2, dilation: dilation)
+        }
+        let wide = FFTConvolution.plan(for: geometry(128, 64, 5), algorithm: .automatic)
+        #expect(wide != nil)
+        #expect(wide.map { $0.estimatedSeconds < 0.3 * geometry(128, 64, 5).forwardFlops / 1.8e11 } == true)
+        for g in [geometry(128, 64, 3), geometry(512, 8, 3), geometry(128, 64, 5, stride: 2),
+                  geometry(128, 64, 5, dilation: 2), geometry(64, 38, 7, stride: 2), geometry(1, 64, 5)] {
+            #expect(FFTConvolution.plan(for: g, algorithm: .automatic) == nil, "\(g)")
+        }
+        #expect(FFTConvolution.plan(for: geometry(8, 16, 5), algorithm: .im2col) == nil)
+        #expect(FFTConvolution.plan(for: geometry(8, 16, 5), algorithm: .fft(tileSize: 12))?.tileHeight == 8)
+    }
+
+    /// A layer the cost model sends to FFTs gives, through `conv2d` and its backward pass, what the im2col
+    /// kernels give (both float32; sums of 1,600 products).
+    @Test func conv2dTakesTheFFTPathAndAgreesWithIm2col() {
+        let g = ConvGeometry(batch: 4, inputChannels: 64, height: 64, width: 64, outputChannels: 64,
+                             kernelHeight: 5, kernelWidth: 5, padding: 2)
+        #expect(FFTConvolution.plan(for: g, algorithm: .automatic) != nil)
+        let x = testTensor([4, 64, 64, 64], seed: 71), weight = testTensor([64, 64, 5, 5], seed: 72)
+        let y = x.conv2d(weight, padding: 2)
+        let dy = testTensor(y.shape, seed: 73, requiresGrad: false)
+        y.backward(dy)
+        var reference = [Float](repeating: 0, count: y.count)
+        var dx = [Float](repeating: 0, count: x.count), dw = [Float](repeating: 0, count: weight.count)
+        x.scalars.withUnsafeBufferPointer { xp in
+            weight.scalars.withUnsafeBufferPointer { wp in
+                dy.scalars.withUnsafeBufferPointer { dyp in
+                    reference.withUnsafeMutableBufferPointer {
+                        ConvolutionKernels.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: nil, geometry: g,
+                                                   output: $0.baseAddress!, algorithm: .im2col)
+                    }
+                    dx.withUnsafeMutableBufferPointer { dxp in
+                        dw.withUnsafeMutableBufferPointer { dwp in
+                            ConvolutionKernels.backward(input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!,
+                                                        geometry: g, gradInput: dxp.baseAddress, gradWeight: dwp.baseAddress,
+                                                        gradBias: nil, algorithm: .im2col)
+                        }
+                    }
+                }
+            }
+        }
+        #expect(relativeError(y.scalars, reference) < 1e-5)
+        #expect(relativeError(x.grad!.scalars, dx) < 1e-5)
+        #expect(relativeError(weight.grad!.scalars, dw) < 1e-5)
+    }
+}

@@ -37,6 +37,21 @@ import TestSupport
         }
     }
 
+    /// A wide 5x5 regular layer (8 -> 8 C8 fields, 64 channels) runs its convolution through tiled FFTs
+    /// (`FFTConvolution`); its tiles are not rotation-symmetric, but round-off stays far below 1e-5.
+    @Test func fftConvolutionPathKeepsQuarterTurnEquivariance() {
+        var g = SeededGenerator(seed: 13)
+        let regular = FieldType(Self.c8, regular: 8)
+        let layer = R2Conv(regular, regular, kernelSize: 5, padding: 2, generator: &g)
+        let geometry = ConvGeometry(batch: 4, inputChannels: 64, height: 64, width: 64, outputChannels: 64,
+                                    kernelHeight: 5, kernelWidth: 5, padding: 2)
+        #expect(FFTConvolution.plan(for: geometry, algorithm: .automatic) != nil)
+        let x = testTensor([4, 64, 64, 64], seed: 4, requiresGrad: false)
+        let error = equivarianceError(of: layer.forward, input: x, inType: regular, outType: regular,
+                                      element: Self.c8.quarterTurn(1)!)
+        #expect(error < 1e-5, "\(error)")
+    }
+
     /// The stride rule `(S + 2p - d(k-1) - 1) % stride == 0`: a stride-2 5x5 layer with padding 2 is exact on
     /// odd sides and clearly not on even ones (the sampled grid is then off-centre by one pixel).
     @Test func strideRuleDecidesQuarterTurnExactness() {

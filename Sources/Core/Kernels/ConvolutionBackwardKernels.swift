@@ -7,13 +7,18 @@ extension ConvolutionKernels {
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
         geometry g: ConvGeometry,
         gradInput: UnsafeMutablePointer<Float>?, gradWeight: UnsafeMutablePointer<Float>?,
-        gradBias: UnsafeMutablePointer<Float>?
+        gradBias: UnsafeMutablePointer<Float>?, algorithm: ConvAlgorithm = .automatic
     ) {
         let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane
         if let gradBias { sumPlanes(gradOutput, batch: g.batch, channels: cout, plane: plane, into: gradBias) }
         guard gradInput != nil || gradWeight != nil else { return }
         if g.batch == 0 {
             gradWeight?.update(repeating: 0, count: cout * k)
+            return
+        }
+        if let plan = FFTConvolution.plan(for: g, algorithm: algorithm) {
+            FFTConvolution.backward(plan, input: input, weight: weight, gradOutput: gradOutput,
+                                    gradInput: gradInput, gradWeight: gradWeight)
             return
         }
         if g.isPointwise && plane >= pointwiseDirectPlane {

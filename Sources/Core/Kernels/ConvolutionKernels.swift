@@ -11,7 +11,8 @@ import Foundation
 ///   Weight gradients accumulate per thread and are summed at the end.
 /// - shared chunks (fewer images than threads, e.g. single-image inference): im2col of a chunk of images split over the
 ///   threads, then one GEMM split over the threads by `Gemm.multiply`.
-/// 1x1 stride-1 convolutions with large images skip im2col entirely.
+/// 1x1 stride-1 convolutions with large images skip im2col entirely; large stride-1 kernels may go to
+/// `FFTConvolution` instead (see `ConvAlgorithm`).
 ///
 /// Shapes: input `[N, Cin, H, W]`, weight `[Cout, Cin, kh, kw]` (row-major, i.e. `[Cout, patchSize]`),
 /// bias `[Cout]`, output `[N, Cout, Ho, Wo]`.
@@ -68,12 +69,15 @@ public enum ConvolutionKernels {
     }
 
     /// `output = conv(input, weight) + bias`. `output` may be uninitialised; it is fully written.
+    /// `algorithm` picks im2col or `FFTConvolution` (stride-1 kernels of 5x5 and larger, by default when cheaper).
     public static func forward(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        geometry g: ConvGeometry, output: UnsafeMutablePointer<Float>
+        geometry g: ConvGeometry, output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm = .automatic
     ) {
         let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane
-        if g.isPointwise && plane >= pointwiseDirectPlane {
+        if let plan = FFTConvolution.plan(for: g, algorithm: algorithm) {
+            FFTConvolution.forward(plan, input: input, weight: weight, output: output)
+        } else if g.isPointwise && plane >= pointwiseDirectPlane {
             for n in 0..<g.batch {
                 Gemm.multiply(m: cout, n: plane, k: k, a: weight, lda: k, b: input + n * k * plane, ldb: plane,
                               c: output + n * cout * plane, ldc: plane)
