@@ -88,14 +88,28 @@ struct SubhaloField {
             guard span2 > 0 else { continue }
             let span = span2.squareRoot()
             let lo = lowerIndex(xs, count, profile.centerX - span)
+            let hi = lowerIndex(xs, count, (profile.centerX + span).nextUp)
+            // four rays at a time; a short last group repeats its last ray and stores only the real ones
             var i = lo
-            while i < count && xs[i] <= profile.centerX + span {
-                let dx = xs[i] - profile.centerX
-                let r2 = dx * dx + dy * dy + 1e-30
+            while i + 4 <= hi {
+                let dx = UnsafeRawPointer(xs + i).loadUnaligned(as: SIMD4<Double>.self) - profile.centerX
+                let r2 = dx * dx + (dy * dy + 1e-30)
                 let f = profile.deflectionFactor(radiusSquared: r2) - m / r2
-                alphaX[i] += f * dx
-                alphaY[i] += f * dy
-                i += 1
+                let ax = UnsafeMutableRawPointer(alphaX + i), ay = UnsafeMutableRawPointer(alphaY + i)
+                ax.storeBytes(of: ax.loadUnaligned(as: SIMD4<Double>.self) + f * dx, as: SIMD4<Double>.self)
+                ay.storeBytes(of: ay.loadUnaligned(as: SIMD4<Double>.self) + f * dy, as: SIMD4<Double>.self)
+                i += 4
+            }
+            if i < hi {
+                let lanes = hi - i
+                var dx = SIMD4<Double>()
+                for l in 0..<4 { dx[l] = xs[i + min(l, lanes - 1)] - profile.centerX }
+                let r2 = dx * dx + (dy * dy + 1e-30)
+                let f = profile.deflectionFactor(radiusSquared: r2) - m / r2
+                for l in 0..<lanes {
+                    alphaX[i + l] += f[l] * dx[l]
+                    alphaY[i + l] += f[l] * dy
+                }
             }
         }
     }
