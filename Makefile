@@ -3,7 +3,12 @@
 
 SYSTEM_PACKAGES := libfftw3-dev libopenblas-dev pkg-config
 SWIFT ?= swift
-RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
+# Release builds compile our Swift kernels for this machine's CPU (AVX-512 on the development machines: the
+# simulator's SIMD loops and the im2col, batch-norm and optimizer loops use it). `make NATIVE= ...` builds
+# binaries that run on any x86-64.
+NATIVE ?= -Xswiftc -target-cpu -Xswiftc native
+RELEASE = $(SWIFT) build -c release $(NATIVE)
+RELEASE_BIN = $(shell $(RELEASE) --show-bin-path)
 DEMO_OUT ?= out/demo
 
 .PHONY: deps demo test bench notebooks build-release
@@ -17,7 +22,7 @@ deps:
 	fi
 
 build-release: deps
-	$(SWIFT) build -c release --product deeplense
+	$(RELEASE) --product deeplense
 
 demo: build-release
 	$(RELEASE_BIN)/deeplense compare --profile demo --out $(DEMO_OUT)
@@ -27,7 +32,7 @@ test: deps
 	$(SWIFT) test --skip-build
 
 bench: deps
-	$(SWIFT) build -c release --product Bench
+	$(RELEASE) --product Bench
 	$(RELEASE_BIN)/Bench $(BENCH_ARGS)
 
 notebooks: build-release
@@ -36,5 +41,5 @@ notebooks: build-release
 # Side-by-side reference run (PyTorch, e2cnn, lenstronomy venvs outside the repo; see bench/README.md). Never in CI.
 .PHONY: bench-reference
 bench-reference: deps
-	$(SWIFT) build -c release --product Bench
+	$(RELEASE) --product Bench
 	BENCH=$(RELEASE_BIN)/Bench bench/reference/side_by_side.sh $(BENCH_REFERENCE_ARGS)

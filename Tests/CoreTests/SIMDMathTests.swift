@@ -29,6 +29,18 @@ import Testing
         #expect(worstULPs(values, SIMDMath.log, Foundation.log) <= 2)
     }
 
+    /// Uniform samples over the whole normal range [-708, 708], dense ones on [-30, 10] (the Sersic profile's
+    /// exponents), and the rounding boundaries of the reduction at half-integer multiples of ln 2.
+    @Test func expIsWithinTwoULPsOfLibm() {
+        var g = SeededGenerator(seed: 5)
+        var values = (0..<20_000).map { _ in -708 + 1416 * g.nextUniformDouble() }
+        values += (0..<20_000).map { _ in -30 + 40 * g.nextUniformDouble() }
+        for k in -20...20 { let b = (Double(k) + 0.5) * M_LN2; values += [b.nextDown, b, b.nextUp, -b] }
+        values += [0, 1, -1, 1e-300, -1e-300, 708, -708]
+        values += Array(repeating: 0, count: (4 - values.count % 4) % 4)
+        #expect(worstULPs(values, SIMDMath.exp, Foundation.exp) <= 2)
+    }
+
     /// Uniform samples on [0, 3] (all five reduction intervals), log-uniform ones up to 1e300, and the
     /// interval boundaries 7/16, 11/16, 19/16, 39/16.
     @Test func atanIsWithinTwoULPsOfLibm() {

@@ -4,7 +4,7 @@
 # (ours / theirs) to $OUT/ratios.md. A thin wrapper around side_by_side.py (see its docstring).
 #
 # Usage: bench/reference/side_by_side.sh [REGEX] [THREADS] [SECONDS] [ROUNDS]
-# Needs: a release Bench (swift build -c release --product Bench), a venv with torch + e2cnn at $VENV and one
+# Needs: a release Bench (swift build -c release -Xswiftc -target-cpu -Xswiftc native --product Bench), a venv with torch + e2cnn at $VENV and one
 # with lenstronomy at $LENS_VENV (see bench/README.md). Never run in CI.
 set -euo pipefail
 FILTER=${1:-'.'}
@@ -14,7 +14,7 @@ ROUNDS=${4:-2}
 VENV=${VENV:-/work/venv-torch}
 LENS_VENV=${LENS_VENV:-/work/venv-lens}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BENCH=${BENCH:-$(cd "$ROOT" && swift build -c release --show-bin-path)/Bench}
+BENCH=${BENCH:-$(cd "$ROOT" && swift build -c release -Xswiftc -target-cpu -Xswiftc native --show-bin-path)/Bench}
 OUT=${OUT:-/tmp/deeplense-bench}
 exec python3 "$ROOT/bench/reference/side_by_side.py" --filter "$FILTER" --threads "$THREADS" \
   --seconds "$SECONDS_PER_CASE" --rounds "$ROUNDS" --out "$OUT" --bench "$BENCH" \

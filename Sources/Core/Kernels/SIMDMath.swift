@@ -1,9 +1,31 @@
-/// Double-precision `log` and `atan` on four lanes at once, for ray-tracing loops that libm would serialise.
+/// Double-precision `exp`, `log` and `atan` on four lanes at once, for ray-tracing loops that libm would serialise.
 ///
-/// Both follow the argument reductions and minimax polynomials of Sun's fdlibm (`e_log.c`, `s_atan.c`), with
+/// All follow the argument reductions and minimax polynomials of Sun's fdlibm (`e_exp.c`, `e_log.c`, `s_atan.c`), with
 /// per-lane selects in place of branches; accuracy is about 1 ulp (the tests check 2e-16 relative against libm).
 public enum SIMDMath {
     public typealias Vector = SIMD4<Double>
+
+    /// `e^x` for lanes in `[-708, 708]` (results stay normal); lanes outside are clamped to that range.
+    @inlinable
+    public static func exp(_ x: Vector) -> Vector {
+        let clamped = x.clamped(lowerBound: Vector(repeating: -708), upperBound: Vector(repeating: 708))
+        // x = k ln2 + r, |r| <= ln2 / 2, with ln2 split in a high part exact in k * ln2Hi and a low part
+        let k: Vector = (clamped * 1.44269504088896338700e+00).rounded(.toNearestOrEven)
+        let hi: Vector = clamped - k * 6.93147180369123816490e-01
+        let lo: Vector = k * 1.90821492927058770002e-10
+        let r: Vector = hi - lo
+        let t: Vector = r * r
+        var p: Vector = t * 4.13813679705723846039e-08 - 1.65339022054652515390e-06
+        p = t * p + 6.61375632143793436117e-05
+        p = t * p - 2.77777777770155933842e-03
+        p = t * p + 1.66666666666666019037e-01
+        let c: Vector = r - t * p
+        let y: Vector = 1 - ((lo - (r * c) / (2 - c)) - hi)
+        // 2^k from its bits: k + 1.5 * 2^52 puts k in the low mantissa bits; shifting by 52 keeps (k + 1023) mod 2^12
+        let kBits = unsafeBitCast(k + 6_755_399_441_055_744.0, to: SIMD4<UInt64>.self)
+        let scale = unsafeBitCast((kBits &+ 1023) &<< 52, to: Vector.self)
+        return y * scale
+    }
 
     /// Natural logarithm of positive, finite, normal lanes.
     @inlinable

@@ -77,20 +77,24 @@ public final class LensRenderer {
                                     }
                                 }
                                 let rowBase = (j / s) * size
-                                for i in 0..<n {
-                                    let bx = xs[i] - ax[i], by = y - ay[i]
-                                    let r2 = source.scaledRadiusSquared(x: bx, y: by)
-                                    if r2 < cutoff {
-                                        srcSum[rowBase + i / s] += weight * source.intensity(scaledRadiusSquared: r2)
+                                var i = 0
+                                while i < n {
+                                    // four rays at a time (the last group may repeat its last ray; only real ones add)
+                                    let lanes = min(4, n - i)
+                                    var rayX = SIMD4<Double>(), betaX = SIMD4<Double>(), betaY = SIMD4<Double>()
+                                    for l in 0..<4 {
+                                        let k = i + min(l, lanes - 1)
+                                        rayX[l] = xs[k]
+                                        betaX[l] = xs[k] - ax[k]
+                                        betaY[l] = y - ay[k]
                                     }
-                                }
-                                if let light {
-                                    for i in 0..<n {
-                                        let r2 = light.scaledRadiusSquared(x: xs[i], y: y)
-                                        if r2 < lightCutoff {
-                                            litSum[rowBase + i / s] += weight * light.intensity(scaledRadiusSquared: r2)
-                                        }
+                                    let lensed = source.intensity(x: betaX, y: betaY, cutoff: cutoff)
+                                    for l in 0..<lanes { srcSum[rowBase + (i + l) / s] += weight * lensed[l] }
+                                    if let light {
+                                        let glow = light.intensity(x: rayX, y: SIMD4(repeating: y), cutoff: lightCutoff)
+                                        for l in 0..<lanes { litSum[rowBase + (i + l) / s] += weight * glow[l] }
                                     }
+                                    i += 4
                                 }
                             }
                         }
