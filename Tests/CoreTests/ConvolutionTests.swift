@@ -240,3 +240,80 @@ private func fftConvolution(_ p: FFTConvolutionPlan, _ x: Tensor, _ w: Tensor, _
         #expect(relativeError(weight.grad!.scalars, dw) < 1e-5)
     }
 }
+
+@Suite struct TapConvolutionTests {
+    /// Runs the conv kernels with `algorithm` on raw buffers: `(y, dx, dw)` of `sum(dy * conv(x, w))`.
+    func run(_ g: ConvGeometry, _ algorithm: ConvAlgorithm, _ x: Tensor, _ w: Tensor, _ dy: Tensor) -> ([Float], [Float], [Float]) {
+        var y = [Float](repeating: .nan, count: g.batch * g.outputChannels * g.outputPlane)
+        var dx = [Float](repeating: .nan, count: x.count), dw = [Float](repeating: .nan, count: w.count)
+        x.scalars.withUnsafeBufferPointer { xp in
+            w.scalars.withUnsafeBufferPointer { wp in
+                dy.scalars.withUnsafeBufferPointer { dyp in
+                    y.withUnsafeMutableBufferPointer {
+                        ConvolutionKernels.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: nil, geometry: g,
+                                                   output: $0.baseAddress!, algorithm: algorithm)
+                    }
+                    dx.withUnsafeMutableBufferPointer { dxp in
+                        dw.withUnsafeMutableBufferPointer { dwp in
+                            ConvolutionKernels.backward(input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!,
+                                                        geometry: g, gradInput: dxp.baseAddress, gradWeight: dwp.baseAddress,
+                                                        gradBias: nil, algorithm: algorithm)
+                        }
+                    }
+                }
+            }
+        }
+        return (y, dx, dw)
+    }
+
+    /// Tap-wise products against float64 sums: 2x2 and 4x4 maps with padded 3x3 kernels (ResNet18's layers 3-4
+    /// at 64x64), stride 2, dilation, a 5x5 kernel on a 3x3 map, taps that miss the input entirely, channel
+    /// counts that split over threads. Sums of at most a few thousand float32 products: 1e-5 relative.
+    @Test(arguments: [
+        // (n, cin, cout, h, w, k, stride, padding, dilation)
+        (3, 4, 5, 2, 2, 3, 1, 1, 1), (2, 3, 4, 4, 4, 3, 1, 1, 1), (2, 3, 4, 4, 5, 3, 2, 1, 1), (2, 2, 3, 3, 3, 5, 1, 2, 1),
+        (2, 2, 2, 5, 4, 3, 1, 2, 2), (5, 40, 36, 2, 2, 3, 1, 1, 1), (4, 34, 48, 4, 4, 3, 2, 1, 1), (2, 3, 2, 1, 1, 3, 1, 3, 1),
+    ])
+    func matchesFloat64Reference(_ c: (Int, Int, Int, Int, Int, Int, Int, Int, Int)) {
+        let (n, cin, cout, h, w, k, s, p, d) = c
+        let g = ConvGeometry(batch: n, inputChannels: cin, height: h, width: w, outputChannels: cout, kernelHeight: k,
+                             kernelWidth: k, stride: s, padding: p, dilation: d)
+        let x = testTensor([n, cin, h, w], seed: 81, requiresGrad: false)
+        let weight = testTensor([cout, cin, k, k], seed: 82, requiresGrad: false)
+        let dy = testTensor([n, cout, g.outputHeight, g.outputWidth], seed: 83, requiresGrad: false)
+        let (y, dx, dw) = run(g, .taps, x, weight, dy)
+        let expected = naiveConv2dGradients(x, weight, dy, stride: s, padding: p, dilation: d)
+        #expect(relativeError(y, naiveConv2d(x, weight, nil, stride: s, padding: p, dilation: d).map(Float.init)) < 1e-5, "forward \(c)")
+        #expect(relativeError(dx, expected.dx.map(Float.init)) < 1e-5, "input gradient \(c)")
+        #expect(relativeError(dw, expected.dw.map(Float.init)) < 1e-5, "weight gradient \(c)")
+    }
+
+    /// ResNet18 at 64x64 input: layer 4 (2x2 maps) and layer 3's stride-1 convs (4x4) go tap-wise; layer 3's
+    /// stride-2 conv (few padded taps), 1x1 convs and the 150x150 network's 5x5 maps stay on im2col.
+    @Test func automaticChoiceFollowsThePaddingShare() {
+        func g(_ c: Int, _ size: Int, _ k: Int, _ stride: Int) -> ConvGeometry {
+            ConvGeometry(batch: 32, inputChannels: c, height: size, width: size, outputChannels: c, kernelHeight: k,
+                         kernelWidth: k, stride: stride, padding: k / 2)
+        }
+        #expect(TapConvolution.applies(to: g(512, 2, 3, 1)))
+        #expect(TapConvolution.applies(to: g(256, 4, 3, 1)))
+        #expect(TapConvolution.applies(to: g(256, 4, 3, 2)))
+        #expect(!TapConvolution.applies(to: g(128, 8, 3, 2)))
+        #expect(!TapConvolution.applies(to: g(256, 4, 1, 2)))
+        #expect(!TapConvolution.applies(to: g(512, 5, 3, 1)))
+    }
+
+    /// The same layer through `conv2d` (automatic: tap-wise) and forced im2col agree.
+    @Test func conv2dOnSmallMapsAgreesWithIm2col() {
+        let g = ConvGeometry(batch: 8, inputChannels: 64, height: 2, width: 2, outputChannels: 64, kernelHeight: 3,
+                             kernelWidth: 3, padding: 1)
+        let x = testTensor([8, 64, 2, 2], seed: 91), w = testTensor([64, 64, 3, 3], seed: 92)
+        let dy = testTensor([8, 64, 2, 2], seed: 93, requiresGrad: false)
+        let y = x.conv2d(w, padding: 1)
+        y.backward(dy)
+        let (ref, dx, dw) = run(g, .im2col, x, w, dy)
+        #expect(relativeError(y.scalars, ref) < 1e-5)
+        #expect(relativeError(x.grad!.scalars, dx) < 1e-5)
+        #expect(relativeError(w.grad!.scalars, dw) < 1e-5)
+    }
+}

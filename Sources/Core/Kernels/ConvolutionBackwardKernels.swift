@@ -21,6 +21,11 @@ extension ConvolutionKernels {
                                     gradInput: gradInput, gradWeight: gradWeight)
             return
         }
+        if usesTaps(g, algorithm) {
+            TapConvolution.backward(input: input, weight: weight, gradOutput: gradOutput, geometry: g,
+                                    gradInput: gradInput, gradWeight: gradWeight)
+            return
+        }
         if g.isPointwise && plane >= pointwiseDirectPlane {
             for n in 0..<g.batch {
                 let dy = gradOutput + n * cout * plane

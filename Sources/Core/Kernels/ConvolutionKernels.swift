@@ -77,6 +77,8 @@ public enum ConvolutionKernels {
         let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane
         if let plan = FFTConvolution.plan(for: g, algorithm: algorithm) {
             FFTConvolution.forward(plan, input: input, weight: weight, output: output)
+        } else if usesTaps(g, algorithm) {
+            TapConvolution.forward(input: input, weight: weight, geometry: g, output: output)
         } else if g.isPointwise && plane >= pointwiseDirectPlane {
             for n in 0..<g.batch {
                 Gemm.multiply(m: cout, n: plane, k: k, a: weight, lda: k, b: input + n * k * plane, ldb: plane,
@@ -97,6 +99,20 @@ public enum ConvolutionKernels {
                 let p = output + item * plane
                 for i in 0..<plane { p[i] += b }
             }
+        }
+    }
+
+    /// Whether `algorithm` sends `g` to `TapConvolution`.
+    static func usesTaps(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
+        switch algorithm {
+        case .taps: return g.batch > 0
+        case .automatic:
+            switch FFTConvolution.forcedAlgorithm {
+            case "taps": return g.batch > 0
+            case "im2col", "fft": return false
+            default: return TapConvolution.applies(to: g)
+            }
+        case .im2col, .fft: return false
         }
     }
 

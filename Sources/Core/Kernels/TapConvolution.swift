@@ -1,0 +1,214 @@
+import CBLAS
+
+/// Convolution of small feature maps one kernel tap at a time, skipping the zero padding that im2col multiplies.
+///
+/// On a 2x2 map a padded 3x3 kernel has only 4 of its 9 taps inside the input for each output pixel, so 56 % of
+/// an im2col GEMM multiplies padding (4x4 maps: 31 %). Here each tap `t` gets one GEMM over just the output pixels
+/// whose input under `t` exists (a rectangle `R_t`): `Y[:, R_t] += W_t X_t`, with `W_t` the `[Cout x Cin]` slice of
+/// tap `t` and `X_t` the `[Cin x N |R_t|]` input pixels it reads. The gradients are the same products transposed:
+/// `dW_t = dY_t X_t^T` and `dX_t = W_t^T dY_t` (added back where `X_t` came from). Each output element is computed
+/// by one thread in a fixed tap order, so results do not depend on the thread count.
+///
+/// Used (by `ConvolutionKernels`) for output planes of at most `maximumPlane` pixels where the taps' valid share is
+/// at most `maximumValidShare`: in ResNet18 at 64x64 input, layer 4 (2x2 maps) and layer 3's stride-1 convs (4x4).
+public enum TapConvolution {
+    static let maximumPlane = 16
+    static let maximumValidShare = 0.75
+
+    /// One kernel tap: its index in the `kh x kw` kernel, the output rectangle where it reads inside the input,
+    /// and the input offset of that read (`input = output * stride + offset`).
+    struct Tap {
+        let index: Int
+        let rows: Range<Int>
+        let columns: Range<Int>
+        let rowOffset: Int
+        let columnOffset: Int
+        var count: Int { rows.count * columns.count }
+    }
+
+    static func taps(_ g: ConvGeometry) -> [Tap] {
+        var taps: [Tap] = []
+        for i in 0..<g.kernelHeight {
+            for j in 0..<g.kernelWidth {
+                let dy = i * g.dilation - g.padding, dx = j * g.dilation - g.padding
+                let (y0, y1) = ConvGeometry.validRange(offset: dy, extent: g.height, stride: g.stride, outputs: g.outputHeight)
+                let (x0, x1) = ConvGeometry.validRange(offset: dx, extent: g.width, stride: g.stride, outputs: g.outputWidth)
+                guard y1 > y0, x1 > x0 else { continue }
+                taps.append(Tap(index: i * g.kernelWidth + j, rows: y0..<y1, columns: x0..<x1, rowOffset: dy, columnOffset: dx))
+            }
+        }
+        return taps
+    }
+
+    /// Whether `g` is small enough and padded enough for the tap-wise products to beat im2col.
+    public static func applies(to g: ConvGeometry) -> Bool {
+        guard g.batch > 0, g.outputPlane <= maximumPlane, g.kernelHeight * g.kernelWidth > 1 else { return false }
+        let valid = taps(g).reduce(0) { $0 + $1.count }
+        return Double(valid) <= maximumValidShare * Double(g.kernelHeight * g.kernelWidth * g.outputPlane)
+    }
+
+    // MARK: Layout helpers
+
+    /// `dst[t][o][c] = src[o][c][t]` (`[Cout, Cin, taps]` to tap-major), or back when `inverse`.
+    static func transposeWeights(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
+                                 inverse: Bool = false) {
+        let cin = g.inputChannels, cout = g.outputChannels, k2 = g.kernelHeight * g.kernelWidth
+        parallelFor(cout, minimumChunk: 8) { o in
+            // one output channel's block is [Cin x taps] contiguous; its tap-major rows are [Cin] contiguous
+            let flat = (inverse ? dst : UnsafeMutablePointer(mutating: src)) + o * cin * k2
+            for t in 0..<k2 {
+                let tapMajor = (inverse ? UnsafeMutablePointer(mutating: src) : dst) + (t * cout + o) * cin
+                if inverse {
+                    for c in 0..<cin { flat[c * k2 + t] = tapMajor[c] }
+                } else {
+                    for c in 0..<cin { tapMajor[c] = flat[c * k2 + t] }
+                }
+            }
+        }
+    }
+
+    /// Column offsets of each tap's block in the gathered `[channels][sum over taps of N |R_t|]` matrices.
+    static func offsets(_ taps: [Tap], batch: Int) -> [Int] {
+        var offsets = [0]
+        for tap in taps { offsets.append(offsets.last! + batch * tap.count) }
+        return offsets
+    }
+
+    /// `X_t` for every tap: `gathered[c][offset_t + n |R_t| + r]` = input pixel read by tap `t` at output `r` of
+    /// image `n`. Row length `ld`.
+    static func gatherInputs(_ input: UnsafePointer<Float>, _ g: ConvGeometry, _ taps: [Tap], _ offsets: [Int],
+                             into gathered: UnsafeMutablePointer<Float>, ld: Int) {
+        let cin = g.inputChannels, h = g.height, w = g.width, s = g.stride
+        parallelFor(cin, minimumChunk: 4) { c in
+            let row = gathered + c * ld
+            for (k, tap) in taps.enumerated() {
+                var out = row + offsets[k]
+                for n in 0..<g.batch {
+                    let plane = input + (n * cin + c) * h * w
+                    for oy in tap.rows {
+                        let src = plane + (oy * s + tap.rowOffset) * w + tap.columnOffset
+                        for ox in tap.columns { out.pointee = src[ox * s]; out += 1 }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `dY_t` for every tap: `gathered[o][offset_t + n |R_t| + r]` = `gradOutput[n][o]` at output `r` of `R_t`.
+    static func gatherOutputs(_ gradOutput: UnsafePointer<Float>, _ g: ConvGeometry, _ taps: [Tap], _ offsets: [Int],
+                              into gathered: UnsafeMutablePointer<Float>, ld: Int) {
+        let cout = g.outputChannels, wo = g.outputWidth, plane = g.outputPlane
+        parallelFor(cout, minimumChunk: 4) { o in
+            let row = gathered + o * ld
+            for (k, tap) in taps.enumerated() {
+                var out = row + offsets[k]
+                for n in 0..<g.batch {
+                    let src = gradOutput + (n * cout + o) * plane
+                    for oy in tap.rows {
+                        for ox in tap.columns { out.pointee = src[oy * wo + ox]; out += 1 }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Forward
+
+    static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
+                        output: UnsafeMutablePointer<Float>) {
+        _ = Gemm.configured
+        let cin = g.inputChannels, cout = g.outputChannels, plane = g.outputPlane, n = g.batch
+        let taps = taps(g), offsets = offsets(taps, batch: n), ld = offsets.last!
+        let k2 = g.kernelHeight * g.kernelWidth, maxColumns = n * (taps.map(\.count).max() ?? 0)
+        let sizes = [k2 * cout * cin, cin * ld, cout * n * plane]
+        ScratchPool.withBuffer(count: sizes.reduce(0, +)) { work in
+            let tapWeights = work, gathered = tapWeights + sizes[0], staged = gathered + sizes[1]
+            transposeWeights(weight, tapWeights, g)
+            gatherInputs(input, g, taps, offsets, into: gathered, ld: ld)
+            // Y'[o][n][p], output channels split over the threads
+            parallelChunks(cout, minimumChunk: 16) { rows in ScratchPool.withBuffer(count: rows.count * maxColumns) { temp in
+                let m = Int32(rows.count), yRows = staged + rows.lowerBound * n * plane
+                yRows.update(repeating: 0, count: rows.count * n * plane)
+                for (k, tap) in taps.enumerated() {
+                    let columns = n * tap.count
+                    let a = tapWeights + (tap.index * cout + rows.lowerBound) * cin
+                    if tap.count == plane {
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(columns), Int32(cin), 1,
+                                    a, Int32(cin), gathered + offsets[k], Int32(ld), 1, yRows, Int32(n * plane))
+                        continue
+                    }
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(columns), Int32(cin), 1,
+                                a, Int32(cin), gathered + offsets[k], Int32(ld), 0, temp, Int32(columns))
+                    for r in 0..<rows.count {
+                        var src = UnsafePointer(temp + r * columns)
+                        for image in 0..<n {
+                            let dst = yRows + (r * n + image) * plane
+                            for oy in tap.rows {
+                                for ox in tap.columns { dst[oy * g.outputWidth + ox] += src.pointee; src += 1 }
+                            }
+                        }
+                    }
+                }
+            } }
+            parallelFor(n * cout, minimumChunk: 64) { item in
+                let image = item / cout, o = item - image * cout
+                VectorMath.copy(output + item * plane, staged + (o * n + image) * plane, plane)
+            }
+        }
+    }
+
+    // MARK: Backward
+
+    static func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+                         geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?,
+                         gradWeight: UnsafeMutablePointer<Float>?) {
+        _ = Gemm.configured
+        let cin = g.inputChannels, cout = g.outputChannels, n = g.batch
+        let taps = taps(g), offsets = offsets(taps, batch: n), ld = offsets.last!
+        let k2 = g.kernelHeight * g.kernelWidth, maxColumns = n * (taps.map(\.count).max() ?? 0)
+        let sizes = [k2 * cout * cin, cin * ld, cout * ld]
+        ScratchPool.withBuffer(count: sizes.reduce(0, +)) { work in
+            let tapWeights = work, gatheredInput = tapWeights + sizes[0], gatheredGrad = gatheredInput + sizes[1]
+            gatherOutputs(gradOutput, g, taps, offsets, into: gatheredGrad, ld: ld)
+            if let gradWeight {
+                // dW_t [Cout x Cin] = dY_t X_t^T into tap-major storage, then back to [Cout, Cin, kh, kw]
+                gatherInputs(input, g, taps, offsets, into: gatheredInput, ld: ld)
+                tapWeights.update(repeating: 0, count: sizes[0])
+                parallelChunks(cout, minimumChunk: 16) { rows in
+                    for (k, tap) in taps.enumerated() {
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(cin),
+                                    Int32(n * tap.count), 1, gatheredGrad + rows.lowerBound * ld + offsets[k], Int32(ld),
+                                    gatheredInput + offsets[k], Int32(ld), 0,
+                                    tapWeights + (tap.index * cout + rows.lowerBound) * cin, Int32(cin))
+                    }
+                }
+                transposeWeights(tapWeights, gradWeight, g, inverse: true)
+            }
+            guard let gradInput else { return }
+            transposeWeights(weight, tapWeights, g)
+            // dX_t [Cin x N |R_t|] = W_t^T dY_t, added back at the pixels X_t was read from; channels split over threads
+            let h = g.height, w = g.width, s = g.stride
+            parallelChunks(cin, minimumChunk: 16) { channels in ScratchPool.withBuffer(count: channels.count * maxColumns) { temp in
+                for image in 0..<n {
+                    (gradInput + (image * cin + channels.lowerBound) * h * w).update(repeating: 0, count: channels.count * h * w)
+                }
+                for (k, tap) in taps.enumerated() {
+                    let columns = n * tap.count
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(channels.count), Int32(columns), Int32(cout),
+                                1, tapWeights + tap.index * cout * cin + channels.lowerBound, Int32(cin),
+                                gatheredGrad + offsets[k], Int32(ld), 0, temp, Int32(columns))
+                    for (r, c) in channels.enumerated() {
+                        var src = UnsafePointer(temp + r * columns)
+                        for image in 0..<n {
+                            let plane = gradInput + (image * cin + c) * h * w
+                            for oy in tap.rows {
+                                let dst = plane + (oy * s + tap.rowOffset) * w + tap.columnOffset
+                                for ox in tap.columns { dst[ox * s] += src.pointee; src += 1 }
+                            }
+                        }
+                    }
+                }
+            } }
+        }
+    }
+}
