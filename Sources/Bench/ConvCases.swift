@@ -36,16 +36,22 @@ struct ResNetConvShape {
         }
         return shapes
     }
+
+    /// The plain convolution inside the `r2conv-c8-16x16-k5-64` case (128 -> 128 channels, 5x5, padding 2, on
+    /// 64x64): `conv-{fwd|bwd}-64-r2-128x128-k5s1`, the yardstick for R2Conv's overhead over Core's conv.
+    static let r2convEquivalent = ResNetConvShape(stage: "r2", inputChannels: 128, outputChannels: 128, kernel: 5, stride: 1,
+                                                  padding: 2, size: 64)
 }
 
 let convBatch = 32
 
-/// `conv-fwd-<shape>`: forward at batch 32 with gradients recorded (as in training).
+/// `conv-fwd-<shape>`: forward at batch 32 with gradients recorded (as in training), for every ResNet18 shape and
+/// `ResNetConvShape.r2convEquivalent`.
 /// `conv-bwd-<shape>`: the backward pass alone (input and weight gradients; the stem's input needs none, as
 /// in training where images do not require gradients). FLOPs: forward `2 N Cout Ho Wo Cin k^2`; backward
 /// twice that (once for the stem).
 let convCases: [BenchCase] = [64, 150].flatMap { input in
-    ResNetConvShape.all(input: input).flatMap { s -> [BenchCase] in
+    (ResNetConvShape.all(input: input) + (input == 64 ? [.r2convEquivalent] : [])).flatMap { s -> [BenchCase] in
         let g = ConvGeometry(batch: convBatch, inputChannels: s.inputChannels, height: s.size, width: s.size,
                              outputChannels: s.outputChannels, kernelHeight: s.kernel, kernelWidth: s.kernel,
                              stride: s.stride, padding: s.padding)

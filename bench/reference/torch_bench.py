@@ -4,7 +4,7 @@
 Usage: torch_bench.py [--filter REGEX] [--json FILE] [--threads T] [--seconds S]
 
 Cases mirror Sources/Bench: sgemm-<n>, conv-{fwd|bwd}-<net input>-<stage>-<cin>x<cout>-k<k>s<s> (ResNet18,
-1-channel stem, batch 32), batchnorm-{fwd|bwd}-<net input>-<stage>-<c>, and the whole-network cases of
+1-channel stem, batch 32; plus stage r2: the 128 -> 128 5x5 conv of the R2Conv case), batchnorm-{fwd|bwd}-<net input>-<stage>-<c>, and the whole-network cases of
 Sources/Bench/NetworkCases.swift: resnet18-train-64 / resnet18-train-150 (one training step at batch 32:
 forward, Linear(256, 3) head, cross-entropy, backward, Adam lr 1e-3) and resnet18-eval-150 (eval-mode forward
 under no_grad). The ResNet18 is torchvision's (BasicBlock, [2, 2, 2, 2]) written out here so the reference needs
@@ -167,7 +167,9 @@ def cases():
             return lambda: torch.mm(a, b, out=c)
         out.append((f"sgemm-{n}", 2.0 * n ** 3, None, prep))
     for inp in (64, 150):
-        for stage, cin, cout, k, s, p, size in resnet_conv_shapes(inp):
+        # plus, at 64, the plain conv inside the r2conv-c8-16x16-k5-64 case (128 -> 128 channels, 5x5)
+        extra = [("r2", 128, 128, 5, 1, 2, 64)] if inp == 64 else []
+        for stage, cin, cout, k, s, p, size in resnet_conv_shapes(inp) + extra:
             ho = (size + 2 * p - k) // s + 1
             flops = 2.0 * BATCH * cout * ho * ho * cin * k * k
             suffix = f"{inp}-{stage}-{cin}x{cout}-k{k}s{s}"
