@@ -267,12 +267,14 @@ private func fftConvolution(_ p: FFTConvolutionPlan, _ x: Tensor, _ w: Tensor, _
     }
 
     /// Tap-wise products against float64 sums: 2x2 and 4x4 maps with padded 3x3 kernels (ResNet18's layers 3-4
-    /// at 64x64), stride 2, dilation, a 5x5 kernel on a 3x3 map, taps that miss the input entirely, channel
-    /// counts that split over threads. Sums of at most a few thousand float32 products: 1e-5 relative.
+    /// at 64x64), stride 2, dilation, a 5x5 kernel on a 3x3 map, a 1x1 map padded by 3, channel counts that split
+    /// over threads, and taps that never reach the input (their weight gradient is zero). Sums of at most a few
+    /// thousand float32 products: 1e-5 relative.
     @Test(arguments: [
         // (n, cin, cout, h, w, k, stride, padding, dilation)
         (3, 4, 5, 2, 2, 3, 1, 1, 1), (2, 3, 4, 4, 4, 3, 1, 1, 1), (2, 3, 4, 4, 5, 3, 2, 1, 1), (2, 2, 3, 3, 3, 5, 1, 2, 1),
         (2, 2, 2, 5, 4, 3, 1, 2, 2), (5, 40, 36, 2, 2, 3, 1, 1, 1), (4, 34, 48, 4, 4, 3, 2, 1, 1), (2, 3, 2, 1, 1, 3, 1, 3, 1),
+        (2, 3, 2, 2, 2, 3, 2, 2, 2),
     ])
     func matchesFloat64Reference(_ c: (Int, Int, Int, Int, Int, Int, Int, Int, Int)) {
         let (n, cin, cout, h, w, k, s, p, d) = c

@@ -173,7 +173,9 @@ public enum TapConvolution {
             if let gradWeight {
                 // dW_t [Cout x Cin] = dY_t X_t^T into tap-major storage, then back to [Cout, Cin, kh, kw]
                 gatherInputs(input, g, taps, offsets, into: gatheredInput, ld: ld)
-                tapWeights.update(repeating: 0, count: sizes[0])
+                for t in Set(0..<k2).subtracting(taps.map(\.index)) {  // taps that never reach the input
+                    (tapWeights + t * cout * cin).update(repeating: 0, count: cout * cin)
+                }
                 parallelChunks(cout, minimumChunk: 16) { rows in
                     for (k, tap) in taps.enumerated() {
                         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(cin),
