@@ -290,19 +290,20 @@ private func fftConvolution(_ p: FFTConvolutionPlan, _ x: Tensor, _ w: Tensor, _
         #expect(relativeError(dw, expected.dw.map(Float.init)) < 1e-5, "weight gradient \(c)")
     }
 
-    /// ResNet18 at 64x64 input: layer 4 (2x2 maps) and layer 3's stride-1 convs (4x4) go tap-wise; layer 3's
-    /// stride-2 conv (few padded taps), 1x1 convs and the 150x150 network's 5x5 maps stay on im2col.
-    @Test func automaticChoiceFollowsThePaddingShare() {
+    /// ResNet18's layers 3-4 at 64x64 input (4x4 and 2x2 maps) and layer 4 at 150x150 (5x5) go tap-wise, 1x1
+    /// downsamples included; layer 3 at 150x150 (10x10) and larger maps stay on im2col.
+    @Test func automaticChoiceFollowsTheMapSize() {
         func g(_ c: Int, _ size: Int, _ k: Int, _ stride: Int) -> ConvGeometry {
             ConvGeometry(batch: 32, inputChannels: c, height: size, width: size, outputChannels: c, kernelHeight: k,
                          kernelWidth: k, stride: stride, padding: k / 2)
         }
-        #expect(TapConvolution.applies(to: g(512, 2, 3, 1)))
-        #expect(TapConvolution.applies(to: g(256, 4, 3, 1)))
-        #expect(TapConvolution.applies(to: g(256, 4, 3, 2)))
-        #expect(!TapConvolution.applies(to: g(128, 8, 3, 2)))
-        #expect(!TapConvolution.applies(to: g(256, 4, 1, 2)))
-        #expect(!TapConvolution.applies(to: g(512, 5, 3, 1)))
+        for geometry in [g(512, 2, 3, 1), g(256, 4, 3, 1), g(256, 4, 3, 2), g(128, 8, 3, 2), g(256, 4, 1, 2), g(512, 5, 3, 1),
+                         g(256, 10, 3, 2)] {
+            #expect(TapConvolution.applies(to: geometry), "\(geometry)")
+        }
+        for geometry in [g(256, 10, 3, 1), g(128, 19, 3, 2), g(64, 16, 3, 1), g(128, 19, 1, 2)] {
+            #expect(!TapConvolution.applies(to: geometry), "\(geometry)")
+        }
     }
 
     /// The same layer through `conv2d` (automatic: tap-wise) and forced im2col agree.
