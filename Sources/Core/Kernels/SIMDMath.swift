@@ -55,6 +55,10 @@ public enum SIMDMath {
     /// Arc tangent of non-negative, finite lanes (result in `[0, pi/2)`).
     @inlinable
     public static func atan(_ x: Vector) -> Vector {
+        if all(x .>= 2.4375) {  // the common case in ray tracing far from a halo: one reduction for all lanes
+            let t: Vector = -1 / x
+            return 1.57079632679489655800e+00 - ((t * atanSeries(t * t) - 6.12323399573676603587e-17) - t)
+        }
         // Reduce to |t| < 7/16 with atan(x) = atan(c) + atan((x - c)/(1 + c x)), c in {0, 1/2, 1, 3/2, inf}.
         var numerator = x, denominator = Vector(repeating: 1)
         var hi = Vector.zero, lo = Vector.zero
@@ -76,7 +80,14 @@ public enum SIMDMath {
         hi.replace(with: 1.57079632679489655800e+00, where: r3)
         lo.replace(with: 6.12323399573676603587e-17, where: r3)
         let t: Vector = numerator / denominator
-        let z: Vector = t * t, w: Vector = z * z
+        let product: Vector = t * atanSeries(t * t) - lo
+        return hi - (product - t)
+    }
+
+    /// fdlibm's `s1 + s2` for `atan(t) = t - t (s1 + s2)`, `|t| < 7/16`, from `z = t^2`.
+    @inlinable
+    static func atanSeries(_ z: Vector) -> Vector {
+        let w: Vector = z * z
         var s1: Vector = w * 1.62858201153657823623e-02 + 4.97687799461593236017e-02
         s1 = w * s1 + 6.66107313738753120669e-02
         s1 = w * s1 + 9.09088713343650656196e-02
@@ -86,8 +97,6 @@ public enum SIMDMath {
         s2 = w * s2 - 7.69187620504482999495e-02
         s2 = w * s2 - 1.11111104054623557880e-01
         s2 = w * (w * s2 - 1.99999999998764832476e-01)
-        // hi - ((t (s1 + s2) - lo) - t); with hi = lo = 0 this is t - t (s1 + s2)
-        let product: Vector = t * (s1 + s2) - lo
-        return hi - (product - t)
+        return s1 + s2
     }
 }

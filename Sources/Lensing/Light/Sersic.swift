@@ -59,7 +59,9 @@ public struct SersicProfile: Sendable {
         let dx = x - centerX, dy = y - centerY
         let u = frame.cosPhi * dx + frame.sinPhi * dy, v = frame.cosPhi * dy - frame.sinPhi * dx
         let r2 = (q * u * u + v * v / q) * (inverseRadius * inverseRadius)
-        let root = SIMDMath.exp(0.5 * inverseN * SIMDMath.log(pointwiseMax(r2, SIMD4(repeating: 1e-300))))
+        var positive = r2
+        positive.replace(with: 1e-300, where: r2 .< 1e-300)
+        let root = SIMDMath.exp(0.5 * inverseN * SIMDMath.log(positive))
         var value = amp * SIMDMath.exp(bn * (1 - root))
         value.replace(with: 0, where: r2 .>= cutoff)
         return value

@@ -120,17 +120,24 @@ public struct TNFW: MassProfile {
     /// `deflectionFactor(radiusSquared:)` on four lanes (`SIMDMath` log and atan; agrees to a few ulps).
     public func deflectionFactor(radiusSquared r2: SIMD4<Double>) -> SIMD4<Double> {
         typealias V = SIMD4<Double>
-        let x = pointwiseMax(r2.squareRoot() / Rs, V(repeating: TNFW.minimumX))
-        let x2 = x * x, u = x2 - 1, magnitude = pointwiseMax(u, -u)
+        var x = r2.squareRoot() / Rs
+        x.replace(with: TNFW.minimumX, where: x .< TNFW.minimumX)
+        let x2 = x * x, u = x2 - 1
+        var magnitude = u
+        magnitude.replace(with: -u, where: u .< 0)
         // F(x): atanh(s)/s with s = sqrt(1 - x^2) below 1, atan(s)/s with s = sqrt(x^2 - 1) above; both equal
         // sum_k (-u)^k / (2k + 1) near x = 1, used where |u| < 0.04 (12 terms: below 1e-17).
-        let s = pointwiseMax(magnitude, V(repeating: 1e-200)).squareRoot()
+        var s = magnitude
+        s.replace(with: 1e-200, where: s .< 1e-200)
+        s = s.squareRoot()
         let below = u .< 0
         var f: V
         if !any(below) {
             f = SIMDMath.atan(s) / s
         } else {
-            f = V(repeating: 0.5) * SIMDMath.log((1 + s) / pointwiseMax(1 - s, V(repeating: 1e-200))) / s
+            var gap = 1 - s
+            gap.replace(with: 1e-200, where: gap .< 1e-200)
+            f = V(repeating: 0.5) * SIMDMath.log((1 + s) / gap) / s
             if any(.!below) { f.replace(with: SIMDMath.atan(s) / s, where: .!below) }
         }
         let nearOne = magnitude .< 0.04

@@ -103,9 +103,12 @@ public final class LensRenderer {
             }
         }
         let sigmaPixels = scene.psfSigma / preset.pixelScale
-        for i in 0..<(size * size) {
-            sourceImage[i] = Float(sourceSum[i])
-            lightImage[i] = Float(lightSum[i])
+        // through buffer pointers: element access to the class's arrays would check exclusivity per pixel
+        sourceSum.withUnsafeBufferPointer { sums in
+            sourceImage.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = Float(sums[i]) } }
+        }
+        lightSum.withUnsafeBufferPointer { sums in
+            lightImage.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = Float(sums[i]) } }
         }
         sourceImage.withUnsafeMutableBufferPointer { psf.convolve($0, sigmaPixels: sigmaPixels) }
         if light != nil {
@@ -128,11 +131,13 @@ public final class LensRenderer {
         renderNoiseless(scene)
         var peak: Float = 0, sourcePeak: Float = 0
         let hasLight = scene.lensLight != nil
-        for i in 0..<count {
-            let v = sourceImage[i] + (hasLight ? lightImage[i] : 0)
-            output[i] = v
-            peak = max(peak, v)
-            sourcePeak = max(sourcePeak, sourceImage[i])
+        withNoiseless { source, light in
+            for i in 0..<count {
+                let v = source[i] + (hasLight ? light[i] : 0)
+                output[i] = v
+                peak = max(peak, v)
+                sourcePeak = max(sourcePeak, source[i])
+            }
         }
         let scale = peak > 0 ? 1 / peak : 1
         for i in 0..<count { output[i] *= scale }
