@@ -33,19 +33,19 @@ import Testing
         #expect(abs(s.intensity(x: 0.1, y: -0.2) - 2.5 * exp(s.bn)) < 1e-9)
     }
 
-    /// The four-lane intensity the renderer uses equals the scalar one to 1e-13 relative (n = 0.8 to 4, elliptical,
+    /// The `SIMDMath.width`-lane intensity the renderer uses equals the scalar one to 1e-13 relative (n = 0.8 to 4, elliptical,
     /// off-centre, at the centre itself), and is zero exactly where the scaled radius reaches the cutoff.
     @Test func sersicFourLaneIntensityMatchesScalar() {
         var g = SeededGenerator(seed: 9)
         for n in [0.8, 1, 2.5, 4] {
             let sersic = SersicProfile(amp: 2, rSersic: 0.3, nSersic: n, e1: 0.1, e2: -0.2, centerX: 0.05, centerY: -0.1)
             for _ in 0..<500 {
-                var x = SIMD4<Double>(), y = SIMD4<Double>()
-                for l in 0..<4 { x[l] = 6 * g.nextUniformDouble() - 3; y[l] = 6 * g.nextUniformDouble() - 3 }
+                var x = SIMDMath.Vector(), y = SIMDMath.Vector()
+                for l in 0..<SIMDMath.width { x[l] = 6 * g.nextUniformDouble() - 3; y[l] = 6 * g.nextUniformDouble() - 3 }
                 x[0] = 0.05
                 y[0] = -0.1
                 let cutoff = 40.0, lanes = sersic.intensity(x: x, y: y, cutoff: cutoff)
-                for l in 0..<4 {
+                for l in 0..<SIMDMath.width {
                     let r2 = sersic.scaledRadiusSquared(x: x[l], y: y[l])
                     let expected = r2 < cutoff ? sersic.intensity(scaledRadiusSquared: r2) : 0
                     #expect(abs(lanes[l] - expected) <= 1e-13 * expected, "n \(n) at (\(x[l]), \(y[l]))")

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Testing
 @testable import Lensing
@@ -151,7 +152,7 @@ private func relative(_ a: Double, _ b: Double) -> Double { abs(a - b) / max(abs
         #expect(relative(far.x, pm.x) < 1e-4)
     }
 
-    /// The four-lane deflection factor (SIMD log and atan, a series within 2 % of x = 1) agrees with the scalar
+    /// The `SIMDMath.width`-lane deflection factor (SIMD log and atan, a series within 2 % of x = 1) agrees with the scalar
     /// BMO09 formula from the 1e-3 floor out to 1e4 Rs, across the x = 1 switch, for truncations tau = 0.3 to 30.
     /// Both lose digits to cancellation inside g(x, tau) at the ends (g ~ x^2 for small x: about 1e-16 / x^2
     /// relative; terms of size x cancel to g(inf) for large x: about 1e-16 x), so the bounds are 1e-11 relative
@@ -163,11 +164,12 @@ private func relative(_ a: Double, _ b: Double) -> Double { abs(a - b) / max(abs
             let t = TNFW(pointMassThetaE: 0.05, Rs: rs, rTrunc: rt)
             var xs = (0..<400).map { 1e-4 * Foundation.pow(10, 8 * Double($0) / 399) }
             xs += (0..<200).map { 1 + (Double($0) - 100) * 3e-4 } + [1, 1.0.nextUp, 1.0.nextDown, 0.98, 1.02]
-            xs += Array(repeating: 2, count: (4 - xs.count % 4) % 4)
-            for start in stride(from: 0, to: xs.count, by: 4) {
-                let r = SIMD4(xs[start], xs[start + 1], xs[start + 2], xs[start + 3]) * rs
+            let width = SIMDMath.width
+            xs += Array(repeating: 2, count: (width - xs.count % width) % width)
+            for start in stride(from: 0, to: xs.count, by: width) {
+                let r = SIMDMath.Vector(xs[start..<(start + width)]) * rs
                 let vector = t.deflectionFactor(radiusSquared: r * r)
-                for l in 0..<4 {
+                for l in 0..<width {
                     let scalar = t.deflectionFactor(radiusSquared: r[l] * r[l])
                     if r[l] >= 0.05 * rs { worstRelative = max(worstRelative, relative(vector[l], scalar)) }
                     worstDeflection = max(worstDeflection, abs(vector[l] - scalar) * r[l] / 0.05)

@@ -53,9 +53,9 @@ public struct SersicProfile: Sendable {
         return amp * exp(bn * (1 - exp(0.5 * inverseN * log(r2))))
     }
 
-    /// Surface brightness at four points, zero where `(R / R_sersic)^2 >= cutoff` (`SIMDMath` exp and log; a few ulps
+    /// Surface brightness at `SIMDMath.width` points, zero where `(R / R_sersic)^2 >= cutoff` (`SIMDMath` exp and log; a few ulps
     /// from the scalar `intensity`).
-    public func intensity(x: SIMD4<Double>, y: SIMD4<Double>, cutoff: Double) -> SIMD4<Double> {
+    public func intensity(x: SIMDMath.Vector, y: SIMDMath.Vector, cutoff: Double) -> SIMDMath.Vector {
         let dx = x - centerX, dy = y - centerY
         let u = frame.cosPhi * dx + frame.sinPhi * dy, v = frame.cosPhi * dy - frame.sinPhi * dx
         let r2 = (q * u * u + v * v / q) * (inverseRadius * inverseRadius)

@@ -117,9 +117,9 @@ public struct TNFW: MassProfile {
         return 4 * rho0 * Rs * TNFW.g(x, tau, logTau: logTau) / (x * x)
     }
 
-    /// `deflectionFactor(radiusSquared:)` on four lanes (`SIMDMath` log and atan; agrees to a few ulps).
-    public func deflectionFactor(radiusSquared r2: SIMD4<Double>) -> SIMD4<Double> {
-        typealias V = SIMD4<Double>
+    /// `deflectionFactor(radiusSquared:)` on `SIMDMath.width` lanes (`SIMDMath` log and atan; agrees to a few ulps).
+    public func deflectionFactor(radiusSquared r2: SIMDMath.Vector) -> SIMDMath.Vector {
+        typealias V = SIMDMath.Vector
         var x = r2.squareRoot() / Rs
         x.replace(with: TNFW.minimumX, where: x .< TNFW.minimumX)
         let x2 = x * x, u = x2 - 1

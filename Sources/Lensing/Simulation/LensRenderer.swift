@@ -52,7 +52,7 @@ public final class LensRenderer {
         let source = scene.source, light = scene.lensLight
         let cutoff = pow(1 + 25 / source.bn, 2 * source.nSersic)
         let lightCutoff = light.map { pow(1 + 25 / $0.bn, 2 * $0.nSersic) } ?? 0
-        let weight = 1 / Double(s * s)
+        let weight = 1 / Double(s * s), width = SIMDMath.width
         sourceSum.withUnsafeMutableBufferPointer { srcSum in
             lightSum.withUnsafeMutableBufferPointer { litSum in
                 srcSum.update(repeating: 0)
@@ -79,10 +79,10 @@ public final class LensRenderer {
                                 let rowBase = (j / s) * size
                                 var i = 0
                                 while i < n {
-                                    // four rays at a time (the last group may repeat its last ray; only real ones add)
-                                    let lanes = min(4, n - i)
-                                    var rayX = SIMD4<Double>(), betaX = SIMD4<Double>(), betaY = SIMD4<Double>()
-                                    for l in 0..<4 {
+                                    // SIMDMath.width rays at a time (the last group may repeat its last ray; only real ones add)
+                                    let lanes = min(width, n - i)
+                                    var rayX = SIMDMath.Vector(), betaX = SIMDMath.Vector(), betaY = SIMDMath.Vector()
+                                    for l in 0..<width {
                                         let k = i + min(l, lanes - 1)
                                         rayX[l] = xs[k]
                                         betaX[l] = xs[k] - ax[k]
@@ -91,10 +91,10 @@ public final class LensRenderer {
                                     let lensed = source.intensity(x: betaX, y: betaY, cutoff: cutoff)
                                     for l in 0..<lanes { srcSum[rowBase + (i + l) / s] += weight * lensed[l] }
                                     if let light {
-                                        let glow = light.intensity(x: rayX, y: SIMD4(repeating: y), cutoff: lightCutoff)
+                                        let glow = light.intensity(x: rayX, y: SIMDMath.Vector(repeating: y), cutoff: lightCutoff)
                                         for l in 0..<lanes { litSum[rowBase + (i + l) / s] += weight * glow[l] }
                                     }
-                                    i += 4
+                                    i += width
                                 }
                             }
                         }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// The summed deflection of many subhalos, arranged for fast evaluation along image rows.
@@ -50,9 +51,11 @@ struct SubhaloField {
             y.withUnsafeBufferPointer { cy in
                 strength.withUnsafeBufferPointer { m in
                     var i = 0
-                    while i + 4 <= count {
-                        let px = SIMD4(xs[i], xs[i + 1], xs[i + 2], xs[i + 3])
-                        var sx = SIMD4<Double>.zero, sy = SIMD4<Double>.zero
+                    typealias V = SIMDMath.Vector
+                    let width = V.scalarCount
+                    while i + width <= count {
+                        let px = UnsafeRawPointer(xs + i).loadUnaligned(as: V.self)
+                        var sx = V.zero, sy = V.zero
                         for h in 0..<k {
                             let dx = px - cx[h]
                             let dy = rowY - cy[h]
@@ -61,11 +64,10 @@ struct SubhaloField {
                             sx += f * dx
                             sy += f * dy
                         }
-                        for l in 0..<4 {
-                            alphaX[i + l] += sx[l]
-                            alphaY[i + l] += sy[l]
-                        }
-                        i += 4
+                        let ax = UnsafeMutableRawPointer(alphaX + i), ay = UnsafeMutableRawPointer(alphaY + i)
+                        ax.storeBytes(of: ax.loadUnaligned(as: V.self) + sx, as: V.self)
+                        ay.storeBytes(of: ay.loadUnaligned(as: V.self) + sy, as: V.self)
+                        i += width
                     }
                     while i < count {
                         var sx = 0.0, sy = 0.0
@@ -89,21 +91,23 @@ struct SubhaloField {
             let span = span2.squareRoot()
             let lo = lowerIndex(xs, count, profile.centerX - span)
             let hi = lowerIndex(xs, count, (profile.centerX + span).nextUp)
-            // four rays at a time; a short last group repeats its last ray and stores only the real ones
+            // SIMDMath.width rays at a time; a short last group repeats its last ray and stores only the real ones
+            typealias V = SIMDMath.Vector
+            let width = V.scalarCount
             var i = lo
-            while i + 4 <= hi {
-                let dx = UnsafeRawPointer(xs + i).loadUnaligned(as: SIMD4<Double>.self) - profile.centerX
+            while i + width <= hi {
+                let dx = UnsafeRawPointer(xs + i).loadUnaligned(as: V.self) - profile.centerX
                 let r2 = dx * dx + (dy * dy + 1e-30)
                 let f = profile.deflectionFactor(radiusSquared: r2) - m / r2
                 let ax = UnsafeMutableRawPointer(alphaX + i), ay = UnsafeMutableRawPointer(alphaY + i)
-                ax.storeBytes(of: ax.loadUnaligned(as: SIMD4<Double>.self) + f * dx, as: SIMD4<Double>.self)
-                ay.storeBytes(of: ay.loadUnaligned(as: SIMD4<Double>.self) + f * dy, as: SIMD4<Double>.self)
-                i += 4
+                ax.storeBytes(of: ax.loadUnaligned(as: V.self) + f * dx, as: V.self)
+                ay.storeBytes(of: ay.loadUnaligned(as: V.self) + f * dy, as: V.self)
+                i += width
             }
             if i < hi {
                 let lanes = hi - i
-                var dx = SIMD4<Double>()
-                for l in 0..<4 { dx[l] = xs[i + min(l, lanes - 1)] - profile.centerX }
+                var dx = V()
+                for l in 0..<width { dx[l] = xs[i + min(l, lanes - 1)] - profile.centerX }
                 let r2 = dx * dx + (dy * dy + 1e-30)
                 let f = profile.deflectionFactor(radiusSquared: r2) - m / r2
                 for l in 0..<lanes {
