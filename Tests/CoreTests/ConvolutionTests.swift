@@ -165,13 +165,13 @@ private func fftConvolution(_ p: FFTConvolutionPlan, _ x: Tensor, _ w: Tensor, _
 
 @Suite struct FFTConvolutionTests {
     /// Tiled-FFT forward, input gradient and weight gradient against float64 sums: several tiles per axis with a
-    /// partial last tile, images smaller than one transform, rectangular kernels, padding 0-3, one and several
-    /// images per chunk. FFT round-off is O(log T) float32 epsilons of the output scale: 1e-5 relative.
+    /// partial last tile, images smaller than one transform, rectangular kernels, padding 0-3, an odd transform
+    /// size, one and several images per chunk. FFT round-off is O(log T) float32 epsilons of the output scale: 1e-5 relative.
     @Test(arguments: [
         // (n, cin, cout, h, w, kh, kw, padding, T, imagesPerChunk)
         (2, 3, 4, 13, 11, 5, 5, 2, 16, 2), (3, 2, 3, 33, 30, 5, 5, 2, 16, 1), (2, 2, 3, 20, 17, 7, 7, 3, 16, 2),
         (2, 3, 2, 12, 10, 5, 3, 1, 8, 1), (1, 2, 2, 9, 9, 5, 5, 0, 20, 1), (3, 4, 5, 24, 26, 3, 3, 1, 10, 2),
-        (2, 1, 3, 6, 7, 7, 5, 3, 12, 2),
+        (2, 1, 3, 6, 7, 7, 5, 3, 12, 2), (2, 2, 3, 11, 12, 5, 5, 2, 15, 2),
     ])
     func matchesFloat64Reference(_ c: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int)) {
         let (n, cin, cout, h, w, kh, kw, p, t, chunk) = c

@@ -75,8 +75,9 @@ public struct FFTConvolutionPlan: Hashable, Sendable {
 /// im2col (5x5 with `T = 20`: 6.9 against 50).
 ///
 /// Spectra are interleaved complex in the layout `[F][channel][patch]` (rows padded to an even length so every
-/// transform's base address keeps FFTW's alignment), so FFTW writes them where the GEMMs read them. Images are processed in chunks of at most `chunkBytes` of spectra. Each GEMM runs on one thread and each
-/// transform is done by one thread, so results do not depend on the thread count.
+/// transform's base address keeps FFTW's alignment), so FFTW writes them where the GEMMs read them. Images are
+/// processed in chunks of at most `chunkBytes` of spectra. Each GEMM runs on one thread and each transform is done
+/// by one thread, so results do not depend on the thread count.
 public enum FFTConvolution {
     /// Transform sizes the cost model considers (2- and 5-smooth: FFTW's fastest).
     static let candidateSizes = [16, 20, 32, 40, 64]
