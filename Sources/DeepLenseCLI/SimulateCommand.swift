@@ -28,6 +28,8 @@ public struct SimulateCommand: ParsableCommand {
     var supersampling: Int = 2
     @Option(help: "Compute threads (default: all cores).")
     var threads: Int?
+    @Option(help: "Override the CDM subhalo mass scale (default: the domain's, \(DomainPriors.substructure.massScale)); for studies of substructure strength.")
+    var massScale: Double?
     @Flag(help: "Also write <prefix>_<split>_preview.png with sample images per class.")
     var preview = false
     @Flag(help: "No progress bar.")
@@ -42,12 +44,14 @@ public struct SimulateCommand: ParsableCommand {
         guard ImagePreset(size: size) != nil else { throw ValidationError("unsupported --size \(size): use 150 or 64") }
         guard (1...8).contains(supersampling) else { throw ValidationError("--supersampling must be in 1...8, got \(supersampling)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let massScale, !(massScale > 0) { throw ValidationError("--mass-scale must be positive, got \(massScale)") }
         if let prefix, prefix.isEmpty || prefix.contains("/") { throw ValidationError("invalid --prefix '\(prefix)'") }
     }
 
     public func run() throws {
         if let threads { ComputeThreads.count = threads }
-        let priors = DomainPriors.named(domain)!
+        var priors = DomainPriors.named(domain)!
+        if let massScale { priors.subhalos.massScale = massScale }
         let dataSplit = DataSplit(rawValue: split)!
         let simulator = LensSimulator(priors: priors, preset: ImagePreset(size: size)!, supersampling: supersampling)
         let directory = URL(fileURLWithPath: out, isDirectory: true)
@@ -62,7 +66,8 @@ public struct SimulateCommand: ParsableCommand {
         }
         bar.finish()
         let seconds = written.seconds, dataURL = written.dataURL, labelURL = written.labelsURL, first = written.firstImages
-        var message = "wrote \(count) images \(size)x\(size) (domain \(priors.name), \(split)) to \(dataURL.path) and \(labelURL.lastPathComponent) in "
+        let scale = massScale.map { ", CDM mass scale \($0)" } ?? ""
+        var message = "wrote \(count) images \(size)x\(size) (domain \(priors.name)\(scale), \(split)) to \(dataURL.path) and \(labelURL.lastPathComponent) in "
             + String(format: "%.2f s (%.1f images/s)", seconds, Double(count) / seconds)
         if preview {
             let previewURL = directory.appendingPathComponent("\(name)_\(split)_preview.png")

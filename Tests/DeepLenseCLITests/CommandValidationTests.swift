@@ -9,6 +9,7 @@ import Testing
         (["simulate", "--count", "0", "--out", "/tmp/x"], "--count must be positive"),
         (["simulate", "--count", "3", "--size", "100", "--out", "/tmp/x"], "unsupported --size 100"),
         (["simulate", "--count", "3", "--split", "val", "--out", "/tmp/x"], "unknown split 'val'"),
+        (["simulate", "--count", "3", "--mass-scale=-2", "--out", "/tmp/x"], "--mass-scale must be positive"),
         (["strength", "--domain", "Z"], "unknown domain 'Z'"),
         (["strength", "--size", "32"], "unsupported --size 32"),
         (["strength", "--count=-1"], "--count must be positive"),
