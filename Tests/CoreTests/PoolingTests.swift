@@ -47,6 +47,35 @@ private func distinctTensor(_ shape: [Int], seed: UInt64) -> Tensor {
         #expect(relativeError(ap.scalars, naivePool(x, k: k, s: s, p: p, max: false).map(Float.init)) < 1e-6)
     }
 
+    /// Ties (values from {0, 1, 2}, as after a ReLU) route the gradient to the first maximum in row-major order, as
+    /// PyTorch does; a plane holding NaN outputs NaN where a window sees it (and routes to it). The separable kernel
+    /// and the window scan must agree with this scan of every window.
+    @Test(arguments: [(2, 3, 9, 8, 3, 2, 1), (1, 2, 7, 7, 2, 2, 0), (1, 1, 6, 5, 3, 1, 1)])
+    func maxPoolTiesAndNaNFollowTheFirstMaximum(_ c: (Int, Int, Int, Int, Int, Int, Int)) {
+        let (n, ch, h, w, k, s, p) = c
+        var g = SeededGenerator(seed: 5)
+        var values = (0..<(n * ch * h * w)).map { _ in Float(Int(g.nextUniformDouble() * 3)) }
+        values[(n * ch - 1) * h * w + w + 1] = .nan  // last plane, row 1, column 1
+        let x = Tensor(shape: [n, ch, h, w], scalars: values, requiresGrad: true)
+        let y = x.maxPool2d(kernelSize: k, stride: s, padding: p)
+        let ho = y.shape[2], wo = y.shape[3]
+        y.backward(Tensor(shape: y.shape, scalars: (0..<y.count).map { Float($0 + 1) }))
+        var expectedGrad = [Float](repeating: 0, count: values.count)
+        for plane in 0..<(n * ch) { for oy in 0..<ho { for ox in 0..<wo {
+            var best = -Float.infinity, index = -1
+            for i in 0..<k { for j in 0..<k {
+                let iy = oy * s - p + i, ix = ox * s - p + j
+                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                let flat = (plane * h + iy) * w + ix
+                if index < 0 || values[flat] > best || values[flat].isNaN { best = values[flat]; index = flat }
+            } }
+            let o = (plane * ho + oy) * wo + ox
+            #expect(y.scalars[o] == best || (y.scalars[o].isNaN && best.isNaN), "\(c) output \(o)")
+            expectedGrad[index] += Float(o + 1)
+        } } }
+        #expect(x.grad!.scalars == expectedGrad, "\(c)")
+    }
+
     @Test func strideDefaultsToKernelSize() {
         let x = testTensor([1, 1, 6, 6], seed: 62, requiresGrad: false)
         #expect(x.maxPool2d(kernelSize: 2).shape == [1, 1, 3, 3])
