@@ -135,8 +135,7 @@ public enum FFTConvolution {
             while first < g.batch {
                 let images = first..<min(first + chunk, g.batch), columns = images.count * p.tilesPerImage
                 let ld = even(columns)
-                patchSpectra(p, planes: input, channels: cin, images: images, origin: -g.padding, extent: p.transformSize,
-                             tile: (p.tileHeight, p.tileWidth), size: (g.height, g.width), into: inputs)
+                patchSpectra(p, planes: input, channels: cin, images: images, origin: -g.padding, extent: p.transformSize, size: (g.height, g.width), into: inputs)
                 perFrequencyGemm(f) { k in
                     // Y_f [Cout x cols] = W_f^H [Cout x Cin] * X_f [Cin x cols], W_f stored [Cin x Cout]
                     complexGemm(.conjugateTranspose, .none, m: cout, n: columns, k: cin,
@@ -174,7 +173,7 @@ public enum FFTConvolution {
                 let ld = even(columns)
                 // dY patches: the t x t outputs of each tile at the top-left of a zero T x T patch.
                 patchSpectra(p, planes: gradOutput, channels: cout, images: images, origin: 0,
-                             extent: p.tileHeight, extentX: p.tileWidth, tile: (p.tileHeight, p.tileWidth),
+                             extent: p.tileHeight, extentX: p.tileWidth,
                              size: (g.outputHeight, g.outputWidth), into: gradients)
                 if let gradInput {
                     perFrequencyGemm(f) { k in
@@ -190,7 +189,7 @@ public enum FFTConvolution {
                 }
                 if gradWeight != nil {
                     patchSpectra(p, planes: input, channels: cin, images: images, origin: -g.padding,
-                                 extent: p.transformSize, tile: (p.tileHeight, p.tileWidth), size: (g.height, g.width),
+                                 extent: p.transformSize, size: (g.height, g.width),
                                  into: inputs)
                     let beta: Float = first == 0 ? 0 : 1
                     perFrequencyGemm(f) { k in
@@ -255,27 +254,22 @@ public enum FFTConvolution {
     /// plane) at the top-left of a zero `T x T` patch.
     static func patchSpectra(
         _ p: FFTConvolutionPlan, planes: UnsafePointer<Float>, channels: Int, images: Range<Int>, origin: Int,
-        extent: Int, extentX: Int? = nil, tile: (Int, Int), size: (Int, Int), into spectra: UnsafeMutablePointer<Float>
+        extent: Int, extentX: Int? = nil, size: (Int, Int), into spectra: UnsafeMutablePointer<Float>
     ) {
-        let t = p.transformSize, perImage = p.tilesPerImage, columns = images.count * perImage
+        let t = p.transformSize, columns = images.count * p.tilesPerImage
         let (height, width) = size, extentY = extent, extentX = extentX ?? extent
         let plan = forwardPlan(p, count: columns, frequencyStride: channels * even(columns))
         parallelChunks(channels) { range in
             ScratchPool.withBuffer(count: columns * p.patchFloats) { patches in
                 for c in range {
-                    for (j, n) in images.enumerated() {
+                    forEachPatch(p, images: images, in: patches) { n, tileY, tileX, patch in
                         let plane = planes + (n * channels + c) * height * width
-                        for ty in 0..<p.tilesY {
-                            for tx in 0..<p.tilesX {
-                                let patch = patches + (j * perImage + ty * p.tilesX + tx) * p.patchFloats
-                                patch.update(repeating: 0, count: p.patchFloats)
-                                let y0 = ty * tile.0 + origin, x0 = tx * tile.1 + origin
-                                let lo = max(0, -x0), hi = min(extentX, width - x0)
-                                guard hi > lo else { continue }
-                                for r in max(0, -y0)..<max(max(0, -y0), min(extentY, height - y0)) {
-                                    (patch + r * t + lo).update(from: plane + (y0 + r) * width + x0 + lo, count: hi - lo)
-                                }
-                            }
+                        patch.update(repeating: 0, count: p.patchFloats)
+                        let y0 = tileY + origin, x0 = tileX + origin
+                        let lo = max(0, -x0), hi = min(extentX, width - x0)
+                        guard hi > lo else { return }
+                        for r in max(0, -y0)..<max(max(0, -y0), min(extentY, height - y0)) {
+                            (patch + r * t + lo).update(from: plane + (y0 + r) * width + x0 + lo, count: hi - lo)
                         }
                     }
                     plan.execute(input: patches, output: spectra + 2 * c * even(columns))
@@ -301,6 +295,21 @@ public enum FFTConvolution {
         }
     }
 
+    /// Calls `body(image, y0, x0, patch)` for every patch of `images` (stored image by image, tiles row-major,
+    /// `T x T` floats each), with `(y0, x0)` the output pixel where the patch's tile starts.
+    @inline(__always)
+    static func forEachPatch(_ p: FFTConvolutionPlan, images: Range<Int>, in patches: UnsafeMutablePointer<Float>,
+                             _ body: (Int, Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        for (j, n) in images.enumerated() {
+            for ty in 0..<p.tilesY {
+                for tx in 0..<p.tilesX {
+                    body(n, ty * p.tileHeight, tx * p.tileWidth,
+                         patches + (j * p.tilesPerImage + ty * p.tilesX + tx) * p.patchFloats)
+                }
+            }
+        }
+    }
+
     /// Writes the valid `tileH x tileW` corner of each patch (scaled by `1/T^2`) to `output` `[N, Cout, Ho, Wo]`.
     static func cropOutputs(
         _ p: FFTConvolutionPlan, patches: UnsafePointer<Float>, images: Range<Int>, channel o: Int,
@@ -308,18 +317,12 @@ public enum FFTConvolution {
     ) {
         let g = p.geometry, t = p.transformSize, ho = g.outputHeight, wo = g.outputWidth
         let scale = 1 / Float(p.patchFloats)
-        for (j, n) in images.enumerated() {
+        forEachPatch(p, images: images, in: UnsafeMutablePointer(mutating: patches)) { n, y0, x0, patch in
             let plane = output + (n * g.outputChannels + o) * ho * wo
-            for ty in 0..<p.tilesY {
-                for tx in 0..<p.tilesX {
-                    let patch = patches + (j * p.tilesPerImage + ty * p.tilesX + tx) * p.patchFloats
-                    let y0 = ty * p.tileHeight, x0 = tx * p.tileWidth
-                    let rows = min(p.tileHeight, ho - y0), cols = min(p.tileWidth, wo - x0)
-                    for r in 0..<rows {
-                        let src = patch + r * t, dst = plane + (y0 + r) * wo + x0
-                        for i in 0..<cols { dst[i] = src[i] * scale }
-                    }
-                }
+            let rows = min(p.tileHeight, ho - y0), cols = min(p.tileWidth, wo - x0)
+            for r in 0..<rows {
+                let src = patch + r * t, dst = plane + (y0 + r) * wo + x0
+                for i in 0..<cols { dst[i] = src[i] * scale }
             }
         }
     }
@@ -331,19 +334,14 @@ public enum FFTConvolution {
     ) {
         let g = p.geometry, t = p.transformSize, h = g.height, w = g.width
         let scale = 1 / Float(p.patchFloats)
-        for (j, n) in images.enumerated() {
+        forEachPatch(p, images: images, in: UnsafeMutablePointer(mutating: patches)) { n, tileY, tileX, patch in
             let plane = gradInput + (n * g.inputChannels + c) * h * w
-            for ty in 0..<p.tilesY {
-                for tx in 0..<p.tilesX {
-                    let patch = patches + (j * p.tilesPerImage + ty * p.tilesX + tx) * p.patchFloats
-                    let y0 = ty * p.tileHeight - g.padding, x0 = tx * p.tileWidth - g.padding
-                    let lo = max(0, -x0), hi = min(t, w - x0)
-                    guard hi > lo else { continue }
-                    for r in max(0, -y0)..<max(max(0, -y0), min(t, h - y0)) {
-                        let src = patch + r * t, dst = plane + (y0 + r) * w + x0
-                        for i in lo..<hi { dst[i] += src[i] * scale }
-                    }
-                }
+            let y0 = tileY - g.padding, x0 = tileX - g.padding
+            let lo = max(0, -x0), hi = min(t, w - x0)
+            guard hi > lo else { return }
+            for r in max(0, -y0)..<max(max(0, -y0), min(t, h - y0)) {
+                let src = patch + r * t, dst = plane + (y0 + r) * w + x0
+                for i in lo..<hi { dst[i] += src[i] * scale }
             }
         }
     }
