@@ -15,33 +15,39 @@ import Foundation
 ///
 /// All `|G|` copies of every free filter come from small GEMMs (coefficients times `OrientationSynthesis`
 /// matrices, one per non-empty harmonic bin `q`: a basis function of frequency `m` only feeds bin `m mod N` or its
-/// mirror, so the dense synthesis matrix is block sparse) and one batched FFTW complex-to-real plan over the
-/// harmonic index (created once per layer shape by `FFTPlanCache`). Rows are processed in chunks of `R`; a chunk's
-/// half spectrum is laid out `[S][N/2+1][R][taps]` and its orientations `[S][N][R][taps]`, so the plan is a
-/// length-`N` transform of stride `R taps` vectorised over `R taps` contiguous values. The cyclic shifts are an
-/// exact index permutation applied while scattering into the filter bank, copied in runs of adjacent filters.
-/// The adjoint (for gradients) runs the same steps transposed: gather, batched real-to-complex plan, GEMMs with
-/// the transposed bin matrices pre-scaled by the c2r adjoint weights.
+/// mirror, so the dense synthesis matrix is block sparse) and one batched FFTW transform of length `N` over the
+/// harmonic index (plans created once per layer shape by `FFTPlanCache`). The transform is complex-to-complex on
+/// two real filters' taps at once: with the taps padded to an even count `2P`, tap pair `j` of a filter is packed as
+/// `z_j = x_(2j) + i x_(2j+1)`, whose spectrum is `Z_j[q] = X_(2j)[q] + i X_(2j+1)[q]` over the full `q = 0 ... N-1`
+/// (`X[N-q] = conj X[q]`), so one GEMM per bin writes the packed spectrum directly. FFTW's vectorised complex
+/// codelets then run over `R P` contiguous complex values (2.5x faster than its scalar real codelets here;
+/// chunks of `R` rows are multiples of 8 so the vectors stay aligned). A chunk's spectrum and its orientations are
+/// laid out `[S][N][R][2P]` floats. The cyclic shifts are an exact index permutation applied while copying each
+/// filter into the bank. The adjoint (for gradients) runs the same steps transposed: gather, the forward complex
+/// transform (the adjoint of the unnormalised backward one), GEMMs with the transposed bin matrices.
 ///
 /// Coefficient layout (the `R2Conv.weight` vector): blocks in the order invariant, lifting, projection, group;
 /// within a block, field pairs (output field major), then the `|D|` free filters, then the `K` coefficients.
 public final class FilterExpansion: LinearOperator, @unchecked Sendable {
     enum Kind: Int, CaseIterable { case invariant, lifting, projection, group }
 
-    /// One non-empty harmonic bin `q` of reflection copy `s`: the functions feeding it and their rows of the
-    /// synthesis matrix (`[columns.count][taps * 2]`), and the same rows times the c2r adjoint weight of `q`.
+    /// One non-empty harmonic bin `q` (of `0 ... N-1`) of reflection copy `s`: the functions feeding it and its
+    /// packed synthesis rows `[columns.count][2P]` (tap pair `j` as `(Re, Im)` of `H_q[2j] + i H_q[2j+1]`).
     struct Bin {
         let reflection: Int
         let q: Int
         let columns: [Int]
-        let forward: [Float]
-        let adjoint: [Float]
+        let matrix: [Float]
+        /// The previous bin feeds from the same columns (a bin and its mirror): its packed coefficients are reused.
+        let sharesColumnsWithPrevious: Bool
     }
 
     struct Block {
         let kind: Kind
         let synthesis: OrientationSynthesis
         let bins: [Bin]
+        /// `(s, q)` bins no function feeds: zeroed in the spectrum.
+        let emptyBins: [(reflection: Int, q: Int)]
         let copies: Int
         let rows: Int
         let coefficientOffset: Int
@@ -49,14 +55,14 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
         let destinations: [Int]
         /// Rows expanded together by one GEMM and one FFTW execution (bounded scratch, parallel chunks).
         let chunkRows: Int
-        /// c2r / r2c plans for a full chunk and for the remainder chunk.
+        /// Backward (synthesis) and forward (adjoint) complex plans for a full chunk and for the remainder chunk.
         let forwardPlans: [Int: FFTPlan]
         let adjointPlans: [Int: FFTPlan]
         var elements: Int { synthesis.reflections * synthesis.rotations }
         var chunkCount: Int { (rows + chunkRows - 1) / chunkRows }
-        var spectrumFloats: Int { chunkRows * synthesis.reflections * synthesis.rowWidth }
         var packFloats: Int { chunkRows * synthesis.coefficientCount }
-        var orientationFloats: Int { chunkRows * elements * synthesis.basis.tapCount }
+        /// Floats of the packed spectrum, and of the orientations, of one chunk: `[S][N][R][2P]`.
+        func chunkFloats(paddedTaps: Int) -> Int { chunkRows * elements * paddedTaps }
     }
 
     public let inType: FieldType
@@ -110,20 +116,23 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
                     }
                 }
             }
-            let n = synthesis.rotations, half = synthesis.halfSpectrum, s = synthesis.reflections
-            let chunkRows = max(1, min(rows, Self.chunkFloats / (s * synthesis.rowWidth)))
+            let n = synthesis.rotations, s = synthesis.reflections, tapPairs = (taps + 1) / 2
+            var chunkRows = max(1, min(rows, Self.chunkFloats / (s * n * 2 * tapPairs)))
+            if chunkRows < rows, chunkRows >= 8 { chunkRows -= chunkRows % 8 }
             var forwardPlans: [Int: FFTPlan] = [:], adjointPlans: [Int: FFTPlan] = [:]
             for count in Set([chunkRows, rows % chunkRows]) where count > 0 {
-                let span = count * taps
+                let span = count * tapPairs  // complex values per bin
                 let transform = [FFTAxis(count: n, inputStride: span, outputStride: span)]
-                let forwardBatch = [FFTAxis(count: s, inputStride: half * span, outputStride: n * span),
-                                    FFTAxis(count: span, inputStride: 1, outputStride: 1)]
-                let adjointBatch = [FFTAxis(count: s, inputStride: n * span, outputStride: half * span),
-                                    FFTAxis(count: span, inputStride: 1, outputStride: 1)]
-                forwardPlans[count] = FFTPlanCache.shared.plan(for: FFTDescriptor(kind: .complexToReal, dimensions: transform, batch: forwardBatch))
-                adjointPlans[count] = FFTPlanCache.shared.plan(for: FFTDescriptor(kind: .realToComplex, dimensions: transform, batch: adjointBatch))
+                let batch = [FFTAxis(count: s, inputStride: n * span, outputStride: n * span),
+                             FFTAxis(count: span, inputStride: 1, outputStride: 1)]
+                forwardPlans[count] = FFTPlanCache.shared.plan(for: FFTDescriptor(kind: .backward, dimensions: transform, batch: batch))
+                adjointPlans[count] = FFTPlanCache.shared.plan(for: FFTDescriptor(kind: .forward, dimensions: transform, batch: batch))
             }
-            blocks.append(Block(kind: kind, synthesis: synthesis, bins: Self.bins(synthesis), copies: copies, rows: rows, coefficientOffset: offset,
+            let bins = Self.bins(synthesis)
+            let fed = Set(bins.map { $0.reflection * n + $0.q })
+            let emptyBins = (0..<(s * n)).filter { !fed.contains($0) }.map { (reflection: $0 / n, q: $0 % n) }
+            blocks.append(Block(kind: kind, synthesis: synthesis, bins: bins, emptyBins: emptyBins, copies: copies, rows: rows,
+                                coefficientOffset: offset,
                                 destinations: destinations, chunkRows: chunkRows, forwardPlans: forwardPlans,
                                 adjointPlans: adjointPlans))
             offset += rows * synthesis.coefficientCount
@@ -142,8 +151,8 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
         }
     }
 
-    /// Floats of half spectrum per chunk: small enough to stay in L2 while the GEMM, the FFT and the scatter
-    /// pass over it.
+    /// Floats of spectrum per chunk: small enough to stay in L2 (with the orientations) while the GEMMs, the FFT
+    /// and the copies pass over it.
     static let chunkFloats = 1 << 15
 
     private static let shapes = LockedCache<[AnyHashable], FilterExpansion>()
@@ -198,113 +207,152 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
         }
     }
 
-    /// The non-empty harmonic bins of a synthesis (see `Bin`).
+    /// The non-empty harmonic bins of a synthesis (see `Bin`), mirrors adjacent: `q = 0, 1, N-1, 2, N-2, ...`.
+    /// Bin `q > N/2` is the conjugate of `N - q`; the imaginary parts of the zero and Nyquist bins are dropped, as a
+    /// complex-to-real transform would.
     static func bins(_ syn: OrientationSynthesis) -> [Bin] {
-        let taps = syn.basis.tapCount, half = syn.halfSpectrum
+        let taps = syn.basis.tapCount, half = syn.halfSpectrum, n = syn.rotations, pairs = (taps + 1) / 2
+        var order = [0]
+        for q in 1..<half { order.append(q); if n - q != q { order.append(n - q) } }
         var bins: [Bin] = []
         for r in 0..<syn.reflections {
             let m = syn.matrices[r]
-            for q in 0..<half {
-                var columns: [Int] = [], rows: [Float] = []
+            for q in order {
+                let source = q < half ? q : n - q
+                let imaginarySign: Float = q == 0 || 2 * q == n ? 0 : (q < half ? 1 : -1)
+                func h(_ k: Int, _ t: Int) -> (Float, Float) {
+                    guard t < taps else { return (0, 0) }
+                    let o = ((k * half + source) * taps + t) * 2
+                    return (m[o], imaginarySign * m[o + 1])
+                }
+                var columns: [Int] = [], matrix: [Float] = []
                 for k in 0..<syn.coefficientCount {
-                    let row = m[((k * half + q) * taps) * 2..<((k * half + q) * taps + taps) * 2]
+                    var row = [Float](repeating: 0, count: 2 * pairs)
+                    for j in 0..<pairs {
+                        let (ar, ai) = h(k, 2 * j), (br, bi) = h(k, 2 * j + 1)
+                        row[2 * j] = ar - bi
+                        row[2 * j + 1] = ai + br
+                    }
                     guard row.contains(where: { $0 != 0 }) else { continue }
                     columns.append(k)
-                    rows += row
+                    matrix += row
                 }
                 guard !columns.isEmpty else { continue }
-                let w = syn.adjointWeight(q)
-                bins.append(Bin(reflection: r, q: q, columns: columns, forward: rows, adjoint: rows.map { $0 * w }))
+                let shares = bins.last.map { $0.reflection == r && $0.columns == columns } ?? false
+                bins.append(Bin(reflection: r, q: q, columns: columns, matrix: matrix, sharesColumnsWithPrevious: shares))
             }
         }
         return bins
     }
 
-    /// Copies filter `c` of the chunk (element-major: `c = el * rows + row`) to or from its place in the bank,
-    /// merging neighbours whose destinations are adjacent into one copy.
+    /// Copies filter `c` of the chunk (element-major: `c = el * rows + row`, `paddedTaps` apart) to or from its place
+    /// in the bank (`taps` floats).
     @inline(__always)
-    private static func transfer(_ block: Block, first: Int, rows: Int, taps: Int, orientations: UnsafeMutablePointer<Float>,
-                                 bank: UnsafeMutablePointer<Float>, toBank: Bool) {
+    private static func transfer(_ block: Block, first: Int, rows: Int, taps: Int, paddedTaps: Int,
+                                 orientations: UnsafeMutablePointer<Float>, bank: UnsafeMutablePointer<Float>, toBank: Bool) {
         let elements = block.elements
         block.destinations.withUnsafeBufferPointer { dest in
-            for el in 0..<elements {
-                var runStart = 0, runDestination = dest[first * elements + el], runLength = 0
-                for row in 0...rows {
-                    let d = row < rows ? dest[(first + row) * elements + el] : -1
-                    if row < rows, d == runDestination + runLength * taps {
-                        runLength += 1
-                        continue
-                    }
-                    let o = orientations + (el * rows + runStart) * taps
-                    if toBank { (bank + runDestination).update(from: o, count: runLength * taps) }
-                    else { o.update(from: bank + runDestination, count: runLength * taps) }
-                    runStart = row
-                    runDestination = d
-                    runLength = 1
+            for row in 0..<rows {
+                let destinations = dest.baseAddress! + (first + row) * elements
+                for el in 0..<elements {
+                    let o = orientations + (el * rows + row) * paddedTaps, b = bank + destinations[el]
+                    if toBank { copyFloats(from: o, to: b, count: taps) } else { copyFloats(from: b, to: o, count: taps) }
                 }
             }
         }
     }
 
+    /// Inline copy of a short run of floats (a filter's taps) with 16-wide vectors; the last vector may overlap the
+    /// previous one. The two ranges must not overlap.
+    @inline(__always)
+    private static func copyFloats(from source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int) {
+        typealias V = SIMD16<Float>
+        let src = UnsafeRawPointer(source), dst = UnsafeMutableRawPointer(destination), width = V.scalarCount
+        guard count >= width else {
+            for i in 0..<count { destination[i] = source[i] }
+            return
+        }
+        var i = 0
+        while i + width <= count {
+            dst.storeBytes(of: src.loadUnaligned(fromByteOffset: i * 4, as: V.self), toByteOffset: i * 4, as: V.self)
+            i += width
+        }
+        if i < count {
+            let last = (count - width) * 4
+            dst.storeBytes(of: src.loadUnaligned(fromByteOffset: last, as: V.self), toByteOffset: last, as: V.self)
+        }
+    }
+
     public func apply(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
-        let taps = basis.tapCount
+        let taps = basis.tapCount, paddedTaps = 2 * ((taps + 1) / 2)
         let inAddress = Int(bitPattern: input.baseAddress!), outAddress = Int(bitPattern: output.baseAddress!)
         for block in blocks {
-            let syn = block.synthesis, half = syn.halfSpectrum, k = syn.coefficientCount
+            let n = block.synthesis.rotations, k = block.synthesis.coefficientCount
             parallelChunks(block.chunkCount) { chunks in
-                let spectrum = FFTBuffer(count: block.spectrumFloats), orientations = FFTBuffer(count: block.orientationFloats)
+                let spectrum = FFTBuffer(count: block.chunkFloats(paddedTaps: paddedTaps))
+                let orientations = FFTBuffer(count: block.chunkFloats(paddedTaps: paddedTaps))
                 let packed = FFTBuffer(count: block.packFloats)
                 let src = UnsafePointer<Float>(bitPattern: inAddress)!, dst = UnsafeMutablePointer<Float>(bitPattern: outAddress)!
                 for chunk in chunks {
                     let first = chunk * block.chunkRows, rows = min(block.chunkRows, block.rows - first)
-                    let span = rows * taps * 2
+                    let span = rows * paddedTaps
                     let coefficients = src + block.coefficientOffset + first * k
-                    spectrum.pointer.update(repeating: 0, count: syn.reflections * half * span)
+                    for empty in block.emptyBins {
+                        (spectrum.pointer + (empty.reflection * n + empty.q) * span).update(repeating: 0, count: span)
+                    }
                     for bin in block.bins {
-                        // pack the bin's coefficient columns [rows][Kq], then [rows][Kq] x [Kq][taps*2]
+                        // pack the bin's coefficient columns [rows][Kq], then [rows][Kq] x [Kq][2P]
                         let kq = bin.columns.count, p = packed.pointer
-                        bin.columns.withUnsafeBufferPointer { cols in
-                            for row in 0..<rows { for j in 0..<kq { p[row * kq + j] = coefficients[row * k + cols[j]] } }
+                        if !bin.sharesColumnsWithPrevious {
+                            bin.columns.withUnsafeBufferPointer { cols in
+                                for row in 0..<rows { for j in 0..<kq { p[row * kq + j] = coefficients[row * k + cols[j]] } }
+                            }
                         }
-                        bin.forward.withUnsafeBufferPointer { g in
-                            Gemm.multiply(m: rows, n: taps * 2, k: kq, a: p, lda: kq, b: g.baseAddress!, ldb: taps * 2,
-                                          c: spectrum.pointer + (bin.reflection * half + bin.q) * span, ldc: taps * 2,
+                        bin.matrix.withUnsafeBufferPointer { g in
+                            Gemm.multiply(m: rows, n: paddedTaps, k: kq, a: p, lda: kq, b: g.baseAddress!, ldb: paddedTaps,
+                                          c: spectrum.pointer + (bin.reflection * n + bin.q) * span, ldc: paddedTaps,
                                           parallel: false)
                         }
                     }
                     block.forwardPlans[rows]!.execute(input: spectrum.pointer, output: orientations.pointer)
-                    Self.transfer(block, first: first, rows: rows, taps: taps, orientations: orientations.pointer, bank: dst,
-                                  toBank: true)
+                    Self.transfer(block, first: first, rows: rows, taps: taps, paddedTaps: paddedTaps,
+                                  orientations: orientations.pointer, bank: dst, toBank: true)
                 }
             }
         }
     }
 
     public func applyAdjoint(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
-        let taps = basis.tapCount
+        let taps = basis.tapCount, paddedTaps = 2 * ((taps + 1) / 2)
         let inAddress = Int(bitPattern: input.baseAddress!), outAddress = Int(bitPattern: output.baseAddress!)
         for block in blocks {
-            let syn = block.synthesis, half = syn.halfSpectrum, k = syn.coefficientCount
+            let n = block.synthesis.rotations, k = block.synthesis.coefficientCount
             parallelChunks(block.chunkCount) { chunks in
-                let spectrum = FFTBuffer(count: block.spectrumFloats), orientations = FFTBuffer(count: block.orientationFloats)
+                // the padding tap of every filter stays zero: the gather writes only the `taps` real ones
+                let spectrum = FFTBuffer(count: block.chunkFloats(paddedTaps: paddedTaps))
+                let orientations = FFTBuffer(count: block.chunkFloats(paddedTaps: paddedTaps))
                 let packed = FFTBuffer(count: block.packFloats)
                 let src = UnsafeMutablePointer<Float>(bitPattern: inAddress)!, dst = UnsafeMutablePointer<Float>(bitPattern: outAddress)!
                 for chunk in chunks {
                     let first = chunk * block.chunkRows, rows = min(block.chunkRows, block.rows - first)
-                    let span = rows * taps * 2
-                    Self.transfer(block, first: first, rows: rows, taps: taps, orientations: orientations.pointer, bank: src,
-                                  toBank: false)
+                    let span = rows * paddedTaps
+                    Self.transfer(block, first: first, rows: rows, taps: taps, paddedTaps: paddedTaps,
+                                  orientations: orientations.pointer, bank: src, toBank: false)
                     block.adjointPlans[rows]!.execute(input: orientations.pointer, output: spectrum.pointer)
                     let coefficients = dst + block.coefficientOffset + first * k
                     coefficients.update(repeating: 0, count: rows * k)
-                    for bin in block.bins {
-                        // [rows][taps*2] x ([Kq][taps*2] weighted)^T -> [rows][Kq], added to the bin's columns
+                    for (index, bin) in block.bins.enumerated() {
+                        // Re([rows][P] x conj([Kq][P])^T) -> [rows][Kq], summed over bins sharing columns, then added to
+                        // the coefficients
                         let kq = bin.columns.count, p = packed.pointer
-                        bin.adjoint.withUnsafeBufferPointer { g in
-                            Gemm.multiply(transposeB: true, m: rows, n: kq, k: taps * 2,
-                                          a: spectrum.pointer + (bin.reflection * half + bin.q) * span, lda: taps * 2,
-                                          b: g.baseAddress!, ldb: taps * 2, c: p, ldc: kq, parallel: false)
+                        bin.matrix.withUnsafeBufferPointer { g in
+                            Gemm.multiply(transposeB: true, m: rows, n: kq, k: paddedTaps,
+                                          a: spectrum.pointer + (bin.reflection * n + bin.q) * span, lda: paddedTaps,
+                                          b: g.baseAddress!, ldb: paddedTaps, beta: bin.sharesColumnsWithPrevious ? 1 : 0,
+                                          c: p, ldc: kq, parallel: false)
                         }
+                        let next = index + 1 < block.bins.count ? block.bins[index + 1] : nil
+                        if next?.sharesColumnsWithPrevious == true { continue }
                         bin.columns.withUnsafeBufferPointer { cols in
                             for row in 0..<rows { for j in 0..<kq { coefficients[row * k + cols[j]] += p[row * kq + j] } }
                         }
