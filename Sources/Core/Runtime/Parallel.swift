@@ -125,10 +125,16 @@ final class ComputePool: @unchecked Sendable {
                 }
             }
             seen = generation.load(ordering: .acquiring)
-            if index < participants { job!(index) }
+            if index < participants { runJob(index) }
             remaining.subtract(1, ordering: .releasing)
         }
     }
+
+    /// Calls the current region's body. A separate frame, so the worker's reference to the closure is released before
+    /// it acknowledges the region (`run` lends the closure with `withoutActuallyEscaping`, which checks that no
+    /// reference outlives it).
+    @inline(never)
+    private func runJob(_ index: Int) { job!(index) }
 }
 
 /// Runs `body(i)` for every `i` in `0..<count`, spread over the compute threads in contiguous chunks.
