@@ -51,7 +51,7 @@ enum PoolingKernels {
         let h = g.height, w = g.width, ho = g.outputHeight, wo = g.outputWidth
         let k = g.kernelHeight, s = g.stride, p = g.padding
         let blocks = (wo + 15) / 16
-        // padded column = input column + p; the last block's loads reach column s * 16 * blocks + k + 16
+        // padded column = input column + p; the last block's loads end at padded column s * 16 * blocks + k - 2
         let pitch = p + w + s * 16 * blocks + k + 32
         let lanes = Indices((0..<16).map { Int32($0) })
         parallelChunks(planes) { chunk in ScratchPool.withBuffer(count: pitch * h) { rows in

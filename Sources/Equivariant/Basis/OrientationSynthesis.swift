@@ -9,7 +9,8 @@ import Foundation
 /// Folding `m` modulo `N` into `q` and forming the Hermitian half spectrum `H_q = (Z_(-q) + conj(Z_q)) / 2`,
 /// `q = 0 ... N/2`, gives `psi_(r,s) = sum_(q=0)^(N-1) H_q e^(+2 pi i q r / N)`: exactly FFTW's unnormalised
 /// complex-to-real transform of length `N`. `matrix[s]` maps the `K` coefficients to `H` laid out
-/// `[N/2 + 1][taps][re, im]`, so a GEMM followed by one batched c2r plan produces every orientation.
+/// `[N/2 + 1][taps][re, im]`, so a GEMM followed by one batched c2r plan produces every orientation (`FilterExpansion`
+/// evaluates the same sum as a complex transform over pairs of taps, with `H_(N-q) = conj H_q`).
 /// Harmonics with `m >= N` alias onto `m mod N`, which is exact: only angles `2 pi r / N` are ever evaluated.
 final class OrientationSynthesis: @unchecked Sendable {
     let basis: SteerableBasis
