@@ -62,7 +62,7 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
         var chunkCount: Int { (rows + chunkRows - 1) / chunkRows }
         var packFloats: Int { chunkRows * synthesis.coefficientCount }
         /// Floats of the packed spectrum, and of the orientations, of one chunk: `[S][N][R][2P]`.
-        func chunkFloats(paddedTaps: Int) -> Int { chunkRows * elements * paddedTaps }
+        let chunkFloats: Int
     }
 
     public let inType: FieldType
@@ -70,6 +70,8 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
     public let kernelSize: Int
     public let basis: SteerableBasis
     public let coefficientCount: Int
+    /// Taps per filter rounded up to even (`2P`): the transform packs taps `2j, 2j+1` into one complex value.
+    let paddedTaps: Int
     public let inputShape: [Int]
     public let outputShape: [Int]
     let blocks: [Block]
@@ -119,6 +121,7 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
             let n = synthesis.rotations, s = synthesis.reflections, tapPairs = (taps + 1) / 2
             var chunkRows = max(1, min(rows, Self.chunkFloats / (s * n * 2 * tapPairs)))
             if chunkRows < rows, chunkRows >= 8 { chunkRows -= chunkRows % 8 }
+            let chunkFloats = chunkRows * s * n * 2 * tapPairs
             var forwardPlans: [Int: FFTPlan] = [:], adjointPlans: [Int: FFTPlan] = [:]
             for count in Set([chunkRows, rows % chunkRows]) where count > 0 {
                 let span = count * tapPairs  // complex values per bin
@@ -134,10 +137,11 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
             blocks.append(Block(kind: kind, synthesis: synthesis, bins: bins, emptyBins: emptyBins, copies: copies, rows: rows,
                                 coefficientOffset: offset,
                                 destinations: destinations, chunkRows: chunkRows, forwardPlans: forwardPlans,
-                                adjointPlans: adjointPlans))
+                                adjointPlans: adjointPlans, chunkFloats: chunkFloats))
             offset += rows * synthesis.coefficientCount
         }
         self.blocks = blocks
+        paddedTaps = 2 * ((taps + 1) / 2)
         coefficientCount = offset
         inputShape = [offset]
         outputShape = [cout, cin, kernelSize, kernelSize]
@@ -284,13 +288,13 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
     }
 
     public func apply(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
-        let taps = basis.tapCount, paddedTaps = 2 * ((taps + 1) / 2)
+        let taps = basis.tapCount, paddedTaps = self.paddedTaps
         let inAddress = Int(bitPattern: input.baseAddress!), outAddress = Int(bitPattern: output.baseAddress!)
         for block in blocks {
             let n = block.synthesis.rotations, k = block.synthesis.coefficientCount
             parallelChunks(block.chunkCount) { chunks in
-                let spectrum = FFTBuffer(count: block.chunkFloats(paddedTaps: paddedTaps))
-                let orientations = FFTBuffer(count: block.chunkFloats(paddedTaps: paddedTaps))
+                let spectrum = FFTBuffer(count: block.chunkFloats)
+                let orientations = FFTBuffer(count: block.chunkFloats)
                 let packed = FFTBuffer(count: block.packFloats)
                 let src = UnsafePointer<Float>(bitPattern: inAddress)!, dst = UnsafeMutablePointer<Float>(bitPattern: outAddress)!
                 for chunk in chunks {
@@ -323,14 +327,14 @@ public final class FilterExpansion: LinearOperator, @unchecked Sendable {
     }
 
     public func applyAdjoint(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
-        let taps = basis.tapCount, paddedTaps = 2 * ((taps + 1) / 2)
+        let taps = basis.tapCount, paddedTaps = self.paddedTaps
         let inAddress = Int(bitPattern: input.baseAddress!), outAddress = Int(bitPattern: output.baseAddress!)
         for block in blocks {
             let n = block.synthesis.rotations, k = block.synthesis.coefficientCount
             parallelChunks(block.chunkCount) { chunks in
                 // the padding tap of every filter stays zero: the gather writes only the `taps` real ones
-                let spectrum = FFTBuffer(count: block.chunkFloats(paddedTaps: paddedTaps))
-                let orientations = FFTBuffer(count: block.chunkFloats(paddedTaps: paddedTaps))
+                let spectrum = FFTBuffer(count: block.chunkFloats)
+                let orientations = FFTBuffer(count: block.chunkFloats)
                 let packed = FFTBuffer(count: block.packFloats)
                 let src = UnsafeMutablePointer<Float>(bitPattern: inAddress)!, dst = UnsafeMutablePointer<Float>(bitPattern: outAddress)!
                 for chunk in chunks {
