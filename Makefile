@@ -5,8 +5,9 @@ SYSTEM_PACKAGES := libfftw3-dev libopenblas-dev pkg-config
 SWIFT ?= swift
 # Release builds compile our Swift kernels for this machine's CPU (AVX-512 on the development machines: the
 # simulator's SIMD loops and the im2col, batch-norm and optimizer loops use it). `make NATIVE= ...` builds
-# binaries that run on any x86-64.
-NATIVE ?= -Xswiftc -target-cpu -Xswiftc native
+# binaries that run on any x86-64. `DEEPLENSE_NATIVE` lets the code know (e.g. the direct convolution kernel is
+# only chosen in such builds).
+NATIVE ?= -Xswiftc -target-cpu -Xswiftc native -Xswiftc -DDEEPLENSE_NATIVE
 RELEASE = $(SWIFT) build -c release $(NATIVE)
 RELEASE_BIN = $(shell $(RELEASE) --show-bin-path)
 DEMO_OUT ?= out/demo

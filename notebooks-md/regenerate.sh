@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${DEEPLENSE_BIN:-}" ]; then
-  swift build -c release -Xswiftc -target-cpu -Xswiftc native --product deeplense >/dev/null
-  DEEPLENSE_BIN="$(swift build -c release -Xswiftc -target-cpu -Xswiftc native --show-bin-path)/deeplense"
+  swift build -c release -Xswiftc -target-cpu -Xswiftc native -Xswiftc -DDEEPLENSE_NATIVE --product deeplense >/dev/null
+  DEEPLENSE_BIN="$(swift build -c release -Xswiftc -target-cpu -Xswiftc native -Xswiftc -DDEEPLENSE_NATIVE --show-bin-path)/deeplense"
 fi
 BIN="$DEEPLENSE_BIN"
 parts=("${@:-01 02 03}")

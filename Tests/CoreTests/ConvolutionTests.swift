@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// Direct float64 evaluation of the convolution sum (PyTorch's definition), the reference for every shape.
-private func naiveConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride s: Int, padding p: Int, dilation d: Int) -> [Double] {
+func naiveConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride s: Int, padding p: Int, dilation d: Int) -> [Double] {
     let n = x.shape[0], c = x.shape[1], h = x.shape[2], wd = x.shape[3]
     let co = w.shape[0], kh = w.shape[2], kw = w.shape[3]
     let ho = (h + 2 * p - d * (kh - 1) - 1) / s + 1, wo = (wd + 2 * p - d * (kw - 1) - 1) / s + 1
@@ -21,7 +21,7 @@ private func naiveConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride s: Int, 
 }
 
 /// Float64 gradients of `sum(dy * conv(x, w))`: `dx` and `dw` by scattering every tap, `db` by summing dy.
-private func naiveConv2dGradients(_ x: Tensor, _ w: Tensor, _ dy: Tensor, stride s: Int, padding p: Int, dilation d: Int)
+func naiveConv2dGradients(_ x: Tensor, _ w: Tensor, _ dy: Tensor, stride s: Int, padding p: Int, dilation d: Int)
     -> (dx: [Double], dw: [Double], db: [Double]) {
     let n = x.shape[0], c = x.shape[1], h = x.shape[2], wd = x.shape[3]
     let co = w.shape[0], kh = w.shape[2], kw = w.shape[3], ho = dy.shape[2], wo = dy.shape[3]

@@ -7,8 +7,9 @@ extension ConvolutionKernels {
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
         geometry g: ConvGeometry,
         gradInput: UnsafeMutablePointer<Float>?, gradWeight: UnsafeMutablePointer<Float>?,
-        gradBias: UnsafeMutablePointer<Float>?, algorithm: ConvAlgorithm = .automatic
+        gradBias: UnsafeMutablePointer<Float>?, algorithm requested: ConvAlgorithm = .automatic
     ) {
+        let algorithm = requested == .direct ? .automatic : requested  // the direct kernel is forward-only
         let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane
         if let gradBias { sumPlanes(gradOutput, batch: g.batch, channels: cout, plane: plane, into: gradBias) }
         guard gradInput != nil || gradWeight != nil else { return }

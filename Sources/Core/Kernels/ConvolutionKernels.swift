@@ -77,6 +77,8 @@ public enum ConvolutionKernels {
         let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane
         if let plan = FFTConvolution.plan(for: g, algorithm: algorithm) {
             FFTConvolution.forward(plan, input: input, weight: weight, output: output)
+        } else if usesDirect(g, algorithm) {
+            DirectConvolution.forward(input: input, weight: weight, geometry: g, output: output)
         } else if usesTaps(g, algorithm) {
             TapConvolution.forward(input: input, weight: weight, geometry: g, output: output)
         } else if g.isPointwise && plane >= pointwiseDirectPlane {
@@ -102,6 +104,20 @@ public enum ConvolutionKernels {
         }
     }
 
+    /// Whether `algorithm` sends `g`'s forward to `DirectConvolution`.
+    static func usesDirect(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
+        switch algorithm {
+        case .direct: return g.batch > 0
+        case .automatic:
+            switch FFTConvolution.forcedAlgorithm {
+            case "direct": return g.batch > 0
+            case "im2col", "fft", "taps": return false
+            default: return DirectConvolution.applies(to: g)
+            }
+        case .im2col, .fft, .taps: return false
+        }
+    }
+
     /// Whether `algorithm` sends `g` to `TapConvolution`.
     static func usesTaps(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
         switch algorithm {
@@ -109,10 +125,10 @@ public enum ConvolutionKernels {
         case .automatic:
             switch FFTConvolution.forcedAlgorithm {
             case "taps": return g.batch > 0
-            case "im2col", "fft": return false
+            case "im2col", "fft", "direct": return false
             default: return TapConvolution.applies(to: g)
             }
-        case .im2col, .fft: return false
+        case .im2col, .fft, .direct: return false
         }
     }
 

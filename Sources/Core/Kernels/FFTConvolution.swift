@@ -5,12 +5,15 @@ import Foundation
 public enum ConvAlgorithm: Hashable, Sendable {
     /// Tiled FFTs for stride-1 kernels of 5x5 and larger when `FFTConvolution`'s cost model estimates them at least
     /// 2x cheaper; tap-wise products (`TapConvolution`) for small, mostly padded maps; im2col + GEMM otherwise.
-    /// `DEEPLENSE_CONV_ALGORITHM=im2col|fft|taps` overrides the choice.
+    /// `DEEPLENSE_CONV_ALGORITHM=im2col|fft|taps|direct` overrides the choice.
     case automatic
     /// im2col + GEMM, any geometry.
     case im2col
     /// One GEMM per kernel tap over the output pixels where the tap reads inside the input, any geometry.
     case taps
+    /// Forward by `DirectConvolution`'s register-blocked kernel on a padded channels-last input (backward as
+    /// `automatic`), any geometry.
+    case direct
     /// Tiled FFTs with `tileSize x tileSize` transforms (nil: the cost model's choice). Stride 1, dilation 1 only.
     case fft(tileSize: Int?)
 }
@@ -99,13 +102,13 @@ public enum FFTConvolution {
     /// The plan `algorithm` asks for on `g`, or nil for im2col.
     public static func plan(for g: ConvGeometry, algorithm: ConvAlgorithm) -> FFTConvolutionPlan? {
         switch algorithm {
-        case .im2col, .taps:
+        case .im2col, .taps, .direct:
             return nil
         case .fft(let size):
             precondition(supports(g), "FFT convolution needs stride 1 and dilation 1, got \(g)")
             return size.map { FFTConvolutionPlan(g, transformSize: $0) } ?? cheapest(g)
         case .automatic:
-            if forcedAlgorithm == "im2col" || forcedAlgorithm == "taps" { return nil }
+            if ["im2col", "taps", "direct"].contains(forcedAlgorithm) { return nil }
             if forcedAlgorithm == "fft" { return supports(g) && g.batch > 0 ? cheapest(g) : nil }
             guard supports(g), g.batch > 0, g.kernelHeight * g.kernelWidth >= 25, let best = cheapest(g) else { return nil }
             return best.estimatedSeconds < 0.5 * g.forwardFlops / im2colFlopsPerSecond ? best : nil

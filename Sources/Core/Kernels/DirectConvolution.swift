@@ -1,0 +1,274 @@
+import Foundation
+
+/// Forward convolution by a register-blocked micro-kernel that reads a zero-padded channels-last copy of the input
+/// directly, with no im2col matrix (the "direct convolution" of Georganas et al. 2018, "Anatomy of
+/// high-performance deep learning convolutions on SIMD architectures", SC'18, as oneDNN runs it on CPUs).
+///
+/// The product is the im2col GEMM `Y[p, o] = sum_{t, c} X[p + offset_t, c] W[o, c, t]` with the pixel rows of
+/// its left matrix never written out: a tile of 12 output pixels keeps one input pointer per pixel, and for each tap
+/// `t` (offset `offset_t` in the padded input) and input channel `c` broadcasts the 12 pixels' values against two
+/// 16-lane vectors of 32 output channels' weights, 24 fused multiply-adds into 24 accumulators that stay in registers
+/// for the whole reduction (`9 Cin` steps for a 3x3 kernel). Per step the kernel loads 2 vectors and 12 scalars and
+/// stores nothing, so it runs near the FMA peak from L1 and L2; im2col's GEMM on small maps is bounded by packing its
+/// few, deep columns instead.
+///
+/// Layouts:
+/// - input: `[N, Hp, Wp, Cin]` with `Hp = H + 2 padding` (likewise `Wp`), the border zero;
+/// - weights: panels of 32 output channels, `[Cout / 32][Cin][kh kw][32]` (a plain transpose of each panel's
+///   `[32, Cin kh kw]` rows), the last panel zero-filled past `Cout`;
+/// - output: written straight into NCHW, one tile's 12 x 32 results at a time.
+///
+/// Output pixels are ordered by which taps read inside the input (interior pixels first, then each kind of border
+/// pixel), then by image and position, and cut into tiles of 12. A tile runs only the taps that read inside the
+/// input for at least one of its pixels (the others would multiply zeros of the padding): on a 2x2 map every pixel
+/// needs 4 of the 9 taps of a padded 3x3 kernel. Each output element is computed by one tile with a fixed reduction
+/// order, so results do not depend on the thread count.
+///
+/// Fast only when compiled for 512-bit vectors; `applies(to:)` routes convolutions here only in such builds.
+public enum DirectConvolution {
+    typealias Vector = SIMD16<Float>
+    /// Output pixels per tile (broadcast operands).
+    static let tilePixels = 12
+    /// Output channels per weight panel (two 16-lane vectors).
+    static let panelChannels = 32
+
+    /// Pixel order, tiles and tap lists of one geometry (built once and cached).
+    final class Plan: @unchecked Sendable {
+        let geometry: ConvGeometry
+        let paddedHeight: Int
+        let paddedWidth: Int
+        /// Per output pixel in kernel order: offset of its tap (0, 0) in the padded input, in floats.
+        let pixelInput: [Int]
+        /// Per output pixel in kernel order: offset of its channel 0 in the NCHW output.
+        let pixelOutput: [Int]
+        /// Per tile: the range of `tapInput`/`tapWeight` entries it runs.
+        let tileTaps: [Range<Int>]
+        /// Input offset (floats, padded channels-last) of each run tap relative to tap (0, 0).
+        let tapInput: [Int]
+        /// Weight offset (floats within a panel's channel row, i.e. `t * 32`) of each run tap.
+        let tapWeight: [Int]
+
+        init(_ g: ConvGeometry) {
+            geometry = g
+            paddedHeight = g.height + 2 * g.padding
+            paddedWidth = g.width + 2 * g.padding
+            let cin = g.inputChannels, kw = g.kernelWidth, k2 = g.kernelHeight * kw
+            // the taps that read inside the input at each output position
+            var maskOfPosition = [Int](repeating: 0, count: g.outputPlane)
+            for t in 0..<k2 {
+                let dy = (t / kw) * g.dilation - g.padding, dx = (t % kw) * g.dilation - g.padding
+                let (y0, y1) = ConvGeometry.validRange(offset: dy, extent: g.height, stride: g.stride, outputs: g.outputHeight)
+                let (x0, x1) = ConvGeometry.validRange(offset: dx, extent: g.width, stride: g.stride, outputs: g.outputWidth)
+                for y in y0..<y1 { for x in x0..<x1 { maskOfPosition[y * g.outputWidth + x] |= 1 << t } }
+            }
+            let groups = Dictionary(grouping: 0..<g.outputPlane, by: { maskOfPosition[$0] })
+                .sorted { ($0.key.nonzeroBitCount, $0.key) > ($1.key.nonzeroBitCount, $1.key) }
+            let imageInput = paddedHeight * paddedWidth * cin, imageOutput = g.outputChannels * g.outputPlane
+            var pixelInput: [Int] = [], pixelOutput: [Int] = [], pixelMask: [Int] = []
+            for (mask, positions) in groups {
+                for n in 0..<g.batch {
+                    for p in positions {
+                        let oy = p / g.outputWidth, ox = p % g.outputWidth
+                        pixelInput.append(n * imageInput + (oy * g.stride * paddedWidth + ox * g.stride) * cin)
+                        pixelOutput.append(n * imageOutput + p)
+                        pixelMask.append(mask)
+                    }
+                }
+            }
+            var tileTaps: [Range<Int>] = [], tapInput: [Int] = [], tapWeight: [Int] = []
+            var first = 0
+            while first < pixelMask.count {
+                let pixels = first..<min(first + DirectConvolution.tilePixels, pixelMask.count)
+                let mask = pixels.reduce(0) { $0 | pixelMask[$1] }
+                let start = tapInput.count
+                for t in 0..<k2 where mask & (1 << t) != 0 {
+                    tapInput.append(((t / kw) * g.dilation * paddedWidth + (t % kw) * g.dilation) * cin)
+                    tapWeight.append(t * DirectConvolution.panelChannels)
+                }
+                tileTaps.append(start..<tapInput.count)
+                first = pixels.upperBound
+            }
+            self.pixelInput = pixelInput
+            self.pixelOutput = pixelOutput
+            self.tileTaps = tileTaps
+            self.tapInput = tapInput
+            self.tapWeight = tapWeight
+        }
+
+        var panels: Int { (geometry.outputChannels + DirectConvolution.panelChannels - 1) / DirectConvolution.panelChannels }
+        var panelFloats: Int { geometry.patchSize * DirectConvolution.panelChannels }
+        var paddedInputFloats: Int { geometry.batch * paddedHeight * paddedWidth * geometry.inputChannels }
+    }
+
+    private static let plans = LockedValue<[ConvGeometry: Plan]>([:])
+
+    /// The cached plan for `g` (at most 64 geometries are kept).
+    static func plan(_ g: ConvGeometry) -> Plan {
+        if let plan = plans.withLock({ $0[g] }) { return plan }
+        let plan = Plan(g)
+        plans.withLock { cache in
+            if cache.count >= 64 { cache.removeAll() }
+            cache[g] = plan
+        }
+        return plan
+    }
+
+    // MARK: Layouts
+
+    /// `[Cout, Cin kh kw]` weights -> `[panels][Cin kh kw][32]`, zero past `Cout`.
+    static func packWeights(_ weight: UnsafePointer<Float>, _ plan: Plan, into panels: UnsafeMutablePointer<Float>) {
+        let g = plan.geometry, k = g.patchSize, cout = g.outputChannels, width = panelChannels
+        parallelFor(plan.panels) { p in
+            let rows = min(width, cout - p * width), panel = panels + p * plan.panelFloats
+            Transpose.matrix(weight + p * width * k, lds: k, panel, ldd: width, rows: rows, columns: k)
+            if rows < width {
+                for step in 0..<k { (panel + step * width + rows).update(repeating: 0, count: width - rows) }
+            }
+        }
+    }
+
+    /// NCHW input -> `[N, Hp, Wp, Cin]` with a zero border: each image's `[Cin][H W]` planes are transposed whole
+    /// (rows of a few pixels would leave most of the 16 x 16 blocks partial), then copied row by row past the border.
+    static func padInput(_ input: UnsafePointer<Float>, _ plan: Plan, into padded: UnsafeMutablePointer<Float>) {
+        let g = plan.geometry, cin = g.inputChannels, h = g.height, w = g.width, pad = g.padding
+        let hp = plan.paddedHeight, wp = plan.paddedWidth, imageFloats = hp * wp * cin, rowFloats = w * cin
+        parallelChunks(g.batch) { images in
+            if pad == 0 {
+                for n in images {
+                    Transpose.matrix(input + n * cin * h * w, lds: h * w, padded + n * imageFloats, ldd: cin,
+                                     rows: cin, columns: h * w)
+                }
+                return
+            }
+            ScratchPool.withBuffer(count: h * rowFloats) { staging in
+                for n in images {
+                    Transpose.matrix(input + n * cin * h * w, lds: h * w, staging, ldd: cin, rows: cin, columns: h * w)
+                    let image = padded + n * imageFloats
+                    image.update(repeating: 0, count: pad * wp * cin + pad * cin)
+                    for y in 0..<h {
+                        let row = image + ((y + pad) * wp + pad) * cin
+                        row.update(from: staging + y * rowFloats, count: rowFloats)
+                        // right border of this row and left border of the next
+                        (row + rowFloats).update(repeating: 0, count: (wp - w) * cin)
+                    }
+                    let written = ((pad + h) * wp + pad) * cin
+                    (image + written).update(repeating: 0, count: imageFloats - written)
+                }
+            }
+        }
+    }
+
+    // MARK: Forward
+
+    /// `output = conv(input, weight)` (no bias), `output` fully written. Shapes as in `ConvolutionKernels.forward`.
+    public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
+                               output: UnsafeMutablePointer<Float>) {
+        guard g.batch > 0 else { return }
+        let plan = plan(g)
+        let weightFloats = plan.panels * plan.panelFloats
+        ScratchPool.withBuffer(count: weightFloats + plan.paddedInputFloats + 16) { work in
+            let panels = aligned(work), padded = panels + weightFloats
+            packWeights(weight, plan, into: panels)
+            padInput(input, plan, into: padded)
+            let tiles = plan.tileTaps.count, cout = g.outputChannels, plane = g.outputPlane, cin = g.inputChannels
+            plan.pixelInput.withUnsafeBufferPointer { pixelInput in
+            plan.pixelOutput.withUnsafeBufferPointer { pixelOutput in
+            plan.tapInput.withUnsafeBufferPointer { tapInput in
+            plan.tapWeight.withUnsafeBufferPointer { tapWeight in
+                parallelChunks(plan.panels * tiles) { items in
+                    for item in items {
+                        let p = item / tiles, tile = item - p * tiles
+                        let first = tile * tilePixels, count = min(tilePixels, pixelInput.count - first)
+                        let taps = plan.tileTaps[tile]
+                        let channels = min(panelChannels, cout - p * panelChannels)
+                        computeTile(
+                            padded: padded, pixels: pixelInput.baseAddress! + first, count: count,
+                            tapInput: tapInput.baseAddress! + taps.lowerBound,
+                            tapWeight: tapWeight.baseAddress! + taps.lowerBound, tapCount: taps.count,
+                            inputChannels: cin, stepStride: g.kernelHeight * g.kernelWidth * panelChannels,
+                            panel: panels + p * plan.panelFloats,
+                            output: output + p * panelChannels * plane, outputOffsets: pixelOutput.baseAddress! + first,
+                            channels: channels, plane: plane)
+                    }
+                }
+            } } } }
+        }
+    }
+
+    /// The first 64-byte boundary at or after `p` (scratch is over-allocated by one vector).
+    @inline(__always) static func aligned(_ p: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        UnsafeMutablePointer(bitPattern: (Int(bitPattern: p) + 63) & ~63)!
+    }
+
+    /// One tile: `count <= 12` pixels x `channels <= 32` output channels of one panel, reduced over the tile's taps
+    /// and all input channels, stored to `output[outputOffsets[j] + o * plane]`.
+    static func computeTile(
+        padded: UnsafePointer<Float>, pixels: UnsafePointer<Int>, count: Int,
+        tapInput: UnsafePointer<Int>, tapWeight: UnsafePointer<Int>, tapCount: Int,
+        inputChannels: Int, stepStride: Int, panel: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>, outputOffsets: UnsafePointer<Int>, channels: Int, plane: Int
+    ) {
+        // pixels past `count` repeat the first one; their results are dropped
+        @inline(__always) func base(_ j: Int) -> UnsafePointer<Float> { padded + pixels[j < count ? j : 0] }
+        let b0 = base(0), b1 = base(1), b2 = base(2), b3 = base(3), b4 = base(4), b5 = base(5)
+        let b6 = base(6), b7 = base(7), b8 = base(8), b9 = base(9), b10 = base(10), b11 = base(11)
+        var l0 = Vector(), l1 = Vector(), l2 = Vector(), l3 = Vector(), l4 = Vector(), l5 = Vector()
+        var l6 = Vector(), l7 = Vector(), l8 = Vector(), l9 = Vector(), l10 = Vector(), l11 = Vector()
+        var h0 = Vector(), h1 = Vector(), h2 = Vector(), h3 = Vector(), h4 = Vector(), h5 = Vector()
+        var h6 = Vector(), h7 = Vector(), h8 = Vector(), h9 = Vector(), h10 = Vector(), h11 = Vector()
+        let stride = stepStride * 4
+        for t in 0..<tapCount {
+            let o = tapInput[t]
+            let p0 = b0 + o, p1 = b1 + o, p2 = b2 + o, p3 = b3 + o, p4 = b4 + o, p5 = b5 + o
+            let p6 = b6 + o, p7 = b7 + o, p8 = b8 + o, p9 = b9 + o, p10 = b10 + o, p11 = b11 + o
+            var w = UnsafeRawPointer(panel + tapWeight[t])
+            for c in 0..<inputChannels {
+                let lo = w.load(as: Vector.self), hi = w.load(fromByteOffset: 64, as: Vector.self)
+                var x = Vector(repeating: p0[c]); l0.addProduct(lo, x); h0.addProduct(hi, x)
+                x = Vector(repeating: p1[c]); l1.addProduct(lo, x); h1.addProduct(hi, x)
+                x = Vector(repeating: p2[c]); l2.addProduct(lo, x); h2.addProduct(hi, x)
+                x = Vector(repeating: p3[c]); l3.addProduct(lo, x); h3.addProduct(hi, x)
+                x = Vector(repeating: p4[c]); l4.addProduct(lo, x); h4.addProduct(hi, x)
+                x = Vector(repeating: p5[c]); l5.addProduct(lo, x); h5.addProduct(hi, x)
+                x = Vector(repeating: p6[c]); l6.addProduct(lo, x); h6.addProduct(hi, x)
+                x = Vector(repeating: p7[c]); l7.addProduct(lo, x); h7.addProduct(hi, x)
+                x = Vector(repeating: p8[c]); l8.addProduct(lo, x); h8.addProduct(hi, x)
+                x = Vector(repeating: p9[c]); l9.addProduct(lo, x); h9.addProduct(hi, x)
+                x = Vector(repeating: p10[c]); l10.addProduct(lo, x); h10.addProduct(hi, x)
+                x = Vector(repeating: p11[c]); l11.addProduct(lo, x); h11.addProduct(hi, x)
+                w += stride
+            }
+        }
+        let low = (l0, l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, l11)
+        let high = (h0, h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11)
+        withUnsafeBytes(of: low) { lowBytes in withUnsafeBytes(of: high) { highBytes in
+            let lows = lowBytes.bindMemory(to: Float.self).baseAddress!, highs = highBytes.bindMemory(to: Float.self).baseAddress!
+            for j in 0..<count {
+                let destination = output + outputOffsets[j]
+                for o in 0..<min(channels, 16) { destination[o * plane] = lows[j * 16 + o] }
+                if channels > 16 {
+                    for o in 16..<channels { destination[o * plane] = highs[j * 16 + o - 16] }
+                }
+            }
+        } }
+    }
+}
+
+extension DirectConvolution {
+    /// Whether this binary was compiled for the host CPU (`-D DEEPLENSE_NATIVE`, set by the Makefile's native
+    /// release builds) and that CPU has AVX-512: only then are the kernel's 16-lane vectors single registers.
+    public static let isFastOnThisBuild: Bool = {
+        #if DEEPLENSE_NATIVE
+        return OpenBLASCore.cpuSupportsAVX512
+        #else
+        return false
+        #endif
+    }()
+
+    /// Whether automatic routing sends `g`'s forward here: kernels larger than 1x1 over at least 16 input channels
+    /// (ResNet18's 3x3 layers; measured faster than im2col and tap-wise products on all of them, see notebook 05),
+    /// in fast builds only.
+    public static func applies(to g: ConvGeometry) -> Bool {
+        isFastOnThisBuild && g.batch > 0 && g.kernelHeight * g.kernelWidth > 1 && g.inputChannels >= 16
+    }
+}

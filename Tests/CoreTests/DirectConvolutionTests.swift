@@ -1,0 +1,72 @@
+import Testing
+@testable import Core
+import TestSupport
+
+@Suite struct DirectConvolutionTests {
+    func forward(_ g: ConvGeometry, _ x: Tensor, _ w: Tensor, _ algorithm: ConvAlgorithm) -> [Float] {
+        var y = [Float](repeating: .nan, count: g.batch * g.outputChannels * g.outputPlane)
+        x.scalars.withUnsafeBufferPointer { xp in
+            w.scalars.withUnsafeBufferPointer { wp in
+                y.withUnsafeMutableBufferPointer {
+                    ConvolutionKernels.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: nil, geometry: g,
+                                               output: $0.baseAddress!, algorithm: algorithm)
+                }
+            }
+        }
+        return y
+    }
+
+    /// The direct kernel against float64 sums: ResNet18's 3x3 shapes in miniature (stride 1 and 2 on 2x2 to 9x9
+    /// maps), 1x1 stride 2, 5x5 and 7x7 kernels, padding 0 to 3, dilation 2, non-square kernels and maps, channel
+    /// counts that leave a partial 32-channel panel and pixel counts that leave a partial 12-pixel tile, one input
+    /// channel (the stem). Every output element is written (the buffer starts as NaN). Sums of at most a few
+    /// thousand float32 products: 1e-5 relative.
+    @Test(arguments: [
+        // (n, cin, cout, h, w, kh, kw, stride, padding, dilation)
+        (3, 4, 5, 2, 2, 3, 3, 1, 1, 1), (2, 16, 64, 4, 4, 3, 3, 1, 1, 1), (2, 17, 40, 8, 8, 3, 3, 2, 1, 1),
+        (5, 8, 33, 5, 5, 3, 3, 1, 1, 1), (2, 6, 32, 9, 7, 3, 3, 2, 1, 1), (3, 5, 7, 6, 6, 1, 1, 2, 0, 1),
+        (2, 3, 12, 11, 10, 5, 5, 1, 2, 1), (2, 1, 16, 13, 13, 7, 7, 2, 3, 1), (2, 4, 9, 7, 8, 3, 3, 1, 2, 2),
+        (1, 3, 3, 6, 5, 2, 3, 1, 0, 1), (4, 20, 70, 3, 3, 3, 3, 3, 1, 1), (2, 3, 2, 1, 1, 3, 3, 1, 3, 1),
+    ])
+    func matchesFloat64Reference(_ c: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int)) {
+        let (n, cin, cout, h, w, kh, kw, s, p, d) = c
+        let g = ConvGeometry(batch: n, inputChannels: cin, height: h, width: w, outputChannels: cout, kernelHeight: kh,
+                             kernelWidth: kw, stride: s, padding: p, dilation: d)
+        let x = testTensor([n, cin, h, w], seed: 181, requiresGrad: false)
+        let weight = testTensor([cout, cin, kh, kw], seed: 182, requiresGrad: false)
+        let y = forward(g, x, weight, .direct)
+        let expected = naiveConv2d(x, weight, nil, stride: s, padding: p, dilation: d).map(Float.init)
+        #expect(relativeError(y, expected) < 1e-5, "\(c)")
+    }
+
+    /// Pixels are ordered by the taps they need, and a tile runs the union of its pixels' taps: on a 2x2 map with a
+    /// padded 3x3 kernel every pixel needs 4 taps, so tiles made of one position run 4 of the 9.
+    @Test func tilesRunOnlyTheTapsTheirPixelsNeed() {
+        let g = ConvGeometry(batch: 24, inputChannels: 8, height: 2, width: 2, outputChannels: 8, kernelHeight: 3,
+                             kernelWidth: 3, padding: 1)
+        let plan = DirectConvolution.Plan(g)
+        #expect(plan.tileTaps.count == 8)
+        #expect(plan.tileTaps.allSatisfy { $0.count == 4 })
+        #expect(plan.pixelOutput.count == 96 && Set(plan.pixelOutput).count == 96)
+    }
+
+    /// Blocked transposes (full 16 x 16 blocks in registers, scalar edges) against the definition.
+    @Test(arguments: [(16, 16), (33, 47), (5, 40), (48, 3), (1, 1)])
+    func transposeMatchesDefinition(_ shape: (Int, Int)) {
+        let (rows, columns) = shape, lds = columns + 3, ldd = rows + 5
+        let source = (0..<(rows * lds)).map { Float($0) }
+        var destination = [Float](repeating: -1, count: columns * ldd)
+        source.withUnsafeBufferPointer { s in
+            destination.withUnsafeMutableBufferPointer { d in
+                Transpose.matrix(s.baseAddress!, lds: lds, d.baseAddress!, ldd: ldd, rows: rows, columns: columns)
+            }
+        }
+        for i in 0..<rows {
+            for j in 0..<columns where destination[j * ldd + i] != source[i * lds + j] {
+                Issue.record("(\(i), \(j)): \(destination[j * ldd + i]) != \(source[i * lds + j])")
+                return
+            }
+        }
+        #expect(destination[rows] == -1 || rows == ldd)  // padding columns untouched
+    }
+}
