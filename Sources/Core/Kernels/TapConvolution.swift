@@ -49,21 +49,26 @@ public enum TapConvolution {
 
     // MARK: Layout helpers
 
-    /// `dst[t][o][c] = src[o][c][t]` (`[Cout, Cin, taps]` to tap-major), or back when `inverse`.
+    /// `dst[t][o][c] = src[o][c][t]` (`[Cout, Cin, taps]` to tap-major), or back when `inverse`. Forward is a
+    /// transpose of the `[Cout Cin, taps]` matrix in bands of 16 of its rows; the inverse walks one output channel's
+    /// `[Cin, taps]` block at a time (its tap-major rows are `Cin` contiguous floats), which measured faster than
+    /// transposing the `[taps, Cout Cin]` matrix in registers for ResNet18's layer-4 weights (memory-bound either way).
     static func transposeWeights(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
                                  inverse: Bool = false) {
-        let cin = g.inputChannels, cout = g.outputChannels, k2 = g.kernelHeight * g.kernelWidth
-        parallelFor(cout, minimumChunk: 8) { o in
-            // one output channel's block is [Cin x taps] contiguous; its tap-major rows are [Cin] contiguous
-            let flat = (inverse ? dst : UnsafeMutablePointer(mutating: src)) + o * cin * k2
-            for t in 0..<k2 {
-                let tapMajor = (inverse ? UnsafeMutablePointer(mutating: src) : dst) + (t * cout + o) * cin
-                if inverse {
+        let cin = g.inputChannels, cout = g.outputChannels, rows = cin * cout, k2 = g.kernelHeight * g.kernelWidth
+        if inverse {
+            parallelFor(cout, minimumChunk: 8) { o in
+                let flat = dst + o * cin * k2
+                for t in 0..<k2 {
+                    let tapMajor = src + (t * cout + o) * cin
                     for c in 0..<cin { flat[c * k2 + t] = tapMajor[c] }
-                } else {
-                    for c in 0..<cin { tapMajor[c] = flat[c * k2 + t] }
                 }
             }
+            return
+        }
+        parallelChunks((rows + 15) / 16, minimumChunk: 64) { bands in
+            let r0 = bands.lowerBound * 16, count = min(rows, bands.upperBound * 16) - r0
+            Transpose.matrix(src + r0 * k2, lds: k2, dst + r0, ldd: rows, rows: count, columns: k2)
         }
     }
 
@@ -123,7 +128,9 @@ public enum TapConvolution {
         let sizes = [k2 * cout * cin, cin * ld, cout * n * plane]
         ScratchPool.withBuffer(count: sizes.reduce(0, +)) { work in
             let tapWeights = work, gathered = tapWeights + sizes[0], staged = gathered + sizes[1]
-            transposeWeights(weight, tapWeights, g)
+            // a 1x1 kernel's [Cout, Cin, 1] weights already are tap-major
+            let tapMajor = k2 == 1 ? weight : UnsafePointer(tapWeights)
+            if k2 > 1 { transposeWeights(weight, tapWeights, g) }
             gatherInputs(input, g, taps, offsets, into: gathered, ld: ld)
             // Y'[o][n][p], output channels split over the threads
             parallelChunks(cout, minimumChunk: 16) { rows in ScratchPool.withBuffer(count: rows.count * maxColumns) { temp in
@@ -131,7 +138,7 @@ public enum TapConvolution {
                 yRows.update(repeating: 0, count: rows.count * n * plane)
                 for (k, tap) in taps.enumerated() {
                     let columns = n * tap.count
-                    let a = tapWeights + (tap.index * cout + rows.lowerBound) * cin
+                    let a = tapMajor + (tap.index * cout + rows.lowerBound) * cin
                     if tap.count == plane {
                         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(columns), Int32(cin), 1,
                                     a, Int32(cin), gathered + offsets[k], Int32(ld), 1, yRows, Int32(n * plane))
@@ -171,23 +178,25 @@ public enum TapConvolution {
             let tapWeights = work, gatheredInput = tapWeights + sizes[0], gatheredGrad = gatheredInput + sizes[1]
             gatherOutputs(gradOutput, g, taps, offsets, into: gatheredGrad, ld: ld)
             if let gradWeight {
+                let tapMajorGrad = k2 == 1 ? gradWeight : tapWeights
                 // dW_t [Cout x Cin] = dY_t X_t^T into tap-major storage, then back to [Cout, Cin, kh, kw]
                 gatherInputs(input, g, taps, offsets, into: gatheredInput, ld: ld)
                 for t in Set(0..<k2).subtracting(taps.map(\.index)) {  // taps that never reach the input
-                    (tapWeights + t * cout * cin).update(repeating: 0, count: cout * cin)
+                    (tapMajorGrad + t * cout * cin).update(repeating: 0, count: cout * cin)
                 }
                 parallelChunks(cout, minimumChunk: 16) { rows in
                     for (k, tap) in taps.enumerated() {
                         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(cin),
                                     Int32(n * tap.count), 1, gatheredGrad + rows.lowerBound * ld + offsets[k], Int32(ld),
                                     gatheredInput + offsets[k], Int32(ld), 0,
-                                    tapWeights + (tap.index * cout + rows.lowerBound) * cin, Int32(cin))
+                                    tapMajorGrad + (tap.index * cout + rows.lowerBound) * cin, Int32(cin))
                     }
                 }
-                transposeWeights(tapWeights, gradWeight, g, inverse: true)
+                if k2 > 1 { transposeWeights(tapWeights, gradWeight, g, inverse: true) }
             }
             guard let gradInput else { return }
-            transposeWeights(weight, tapWeights, g)
+            let tapMajor = k2 == 1 ? weight : UnsafePointer(tapWeights)
+            if k2 > 1 { transposeWeights(weight, tapWeights, g) }
             // dX_t [Cin x N |R_t|] = W_t^T dY_t, added back at the pixels X_t was read from; channels split over threads
             let h = g.height, w = g.width, s = g.stride
             parallelChunks(cin, minimumChunk: 16) { channels in ScratchPool.withBuffer(count: channels.count * maxColumns) { temp in
@@ -197,7 +206,7 @@ public enum TapConvolution {
                 for (k, tap) in taps.enumerated() {
                     let columns = n * tap.count
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(channels.count), Int32(columns), Int32(cout),
-                                1, tapWeights + tap.index * cout * cin + channels.lowerBound, Int32(cin),
+                                1, tapMajor + tap.index * cout * cin + channels.lowerBound, Int32(cin),
                                 gatheredGrad + offsets[k], Int32(ld), 0, temp, Int32(columns))
                     for (r, c) in channels.enumerated() {
                         var src = UnsafePointer(temp + r * columns)

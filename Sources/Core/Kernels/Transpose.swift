@@ -4,14 +4,17 @@
 /// rows whose index differs in bit `3 - s`: the low halves interleave into the row with that bit clear, the high
 /// halves into the row with it set; after four rounds row and column bits have swapped). Compiled for AVX-512 each
 /// interleave is one two-source permute, so a block costs 64 permutes, 16 loads and 16 stores instead of 256
-/// scalar loads and stores. Edges that do not fill a block are copied element by element.
+/// scalar loads and stores.
 enum Transpose {
     typealias Vector = SIMD16<Float>
 
     /// `destination[j * ldd + i] = source[i * lds + j]` for `i < rows`, `j < columns`.
+    ///
+    /// A band of 16 rows whose last columns do not fill a block still goes through registers when reading 16
+    /// columns stays inside the matrix (only the valid output rows are stored); other edges go element by element.
     static func matrix(_ source: UnsafePointer<Float>, lds: Int, _ destination: UnsafeMutablePointer<Float>, ldd: Int,
                        rows: Int, columns: Int) {
-        let fullRows = rows / 16 * 16, fullColumns = columns / 16 * 16
+        let fullRows = rows / 16 * 16, fullColumns = columns / 16 * 16, extent = (rows - 1) * lds + columns
         var i = 0
         while i < fullRows {
             var j = 0
@@ -19,8 +22,15 @@ enum Transpose {
                 block16(source + i * lds + j, lds, destination + j * ldd + i, ldd)
                 j += 16
             }
-            for r in i..<(i + 16) {
-                for c in fullColumns..<columns { destination[c * ldd + r] = source[r * lds + c] }
+            if fullColumns < columns {
+                if (i + 15) * lds + fullColumns + 16 <= extent {
+                    block16(source + i * lds + fullColumns, lds, destination + fullColumns * ldd + i, ldd,
+                            storedRows: columns - fullColumns)
+                } else {
+                    for r in i..<(i + 16) {
+                        for c in fullColumns..<columns { destination[c * ldd + r] = source[r * lds + c] }
+                    }
+                }
             }
             i += 16
         }
@@ -49,11 +59,13 @@ enum Transpose {
 
     /// One 16 x 16 block: `destination[j * ldd + i] = source[i * lds + j]`. Rows live in 16 named registers (a
     /// buffer would put every round through memory).
+    /// `storedRows < 16` stores only the first output rows.
     @inline(__always)
-    static func block16(_ source: UnsafePointer<Float>, _ lds: Int, _ destination: UnsafeMutablePointer<Float>, _ ldd: Int) {
+    static func block16(_ source: UnsafePointer<Float>, _ lds: Int, _ destination: UnsafeMutablePointer<Float>, _ ldd: Int,
+                        storedRows: Int = 16) {
         @inline(__always) func row(_ r: Int) -> Vector { UnsafeRawPointer(source + r * lds).loadUnaligned(as: Vector.self) }
         @inline(__always) func store(_ v: Vector, _ r: Int) {
-            UnsafeMutableRawPointer(destination + r * ldd).storeBytes(of: v, as: Vector.self)
+            if r < storedRows { UnsafeMutableRawPointer(destination + r * ldd).storeBytes(of: v, as: Vector.self) }
         }
         var r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3)
         var r4 = row(4), r5 = row(5), r6 = row(6), r7 = row(7)
