@@ -39,6 +39,52 @@ import TestSupport
         #expect(relativeError(y, expected) < 1e-5, "\(c)")
     }
 
+    /// Input gradients of stride-1 convolutions (the kernel on the flipped, channel-swapped weights) against
+    /// float64 sums: 3x3 "same" convolutions on small and odd maps, 5x5 and 1x1 kernels, padding 0 (a "full"
+    /// correlation of the gradient), dilation 2, partial panels. The weight gradient (by the automatic path) too.
+    @Test(arguments: [
+        // (n, cin, cout, h, w, k, padding, dilation)
+        (3, 4, 5, 2, 2, 3, 1, 1), (2, 40, 16, 8, 8, 3, 1, 1), (2, 17, 33, 7, 5, 3, 1, 1), (2, 5, 6, 9, 9, 5, 2, 1),
+        (2, 6, 7, 6, 7, 3, 0, 1), (2, 3, 4, 9, 8, 3, 2, 2), (3, 20, 12, 4, 4, 1, 0, 1),
+    ])
+    func inputGradientMatchesFloat64Reference(_ c: (Int, Int, Int, Int, Int, Int, Int, Int)) {
+        let (n, cin, cout, h, w, k, p, d) = c
+        let g = ConvGeometry(batch: n, inputChannels: cin, height: h, width: w, outputChannels: cout, kernelHeight: k,
+                             kernelWidth: k, padding: p, dilation: d)
+        #expect(DirectConvolution.supportsInputGradient(g))
+        let x = testTensor([n, cin, h, w], seed: 191, requiresGrad: false)
+        let weight = testTensor([cout, cin, k, k], seed: 192, requiresGrad: false)
+        let dy = testTensor([n, cout, g.outputHeight, g.outputWidth], seed: 193, requiresGrad: false)
+        var dx = [Float](repeating: .nan, count: x.count), dw = [Float](repeating: .nan, count: weight.count)
+        x.scalars.withUnsafeBufferPointer { xp in
+            weight.scalars.withUnsafeBufferPointer { wp in
+                dy.scalars.withUnsafeBufferPointer { dyp in
+                    dx.withUnsafeMutableBufferPointer { dxp in
+                        dw.withUnsafeMutableBufferPointer { dwp in
+                            ConvolutionKernels.backward(input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!,
+                                                        geometry: g, gradInput: dxp.baseAddress, gradWeight: dwp.baseAddress,
+                                                        gradBias: nil, algorithm: .direct)
+                        }
+                    }
+                }
+            }
+        }
+        let expected = naiveConv2dGradients(x, weight, dy, stride: 1, padding: p, dilation: d)
+        #expect(relativeError(dx, expected.dx.map(Float.init)) < 1e-5, "input gradient \(c)")
+        #expect(relativeError(dw, expected.dw.map(Float.init)) < 1e-5, "weight gradient \(c)")
+    }
+
+    /// Strided convolutions and cropped gradients are not expressed as a plain correlation.
+    @Test func inputGradientNeedsStrideOneAndNoCropping() {
+        func g(_ h: Int, _ k: Int, _ s: Int, _ p: Int) -> ConvGeometry {
+            ConvGeometry(batch: 1, inputChannels: 2, height: h, width: h, outputChannels: 2, kernelHeight: k, kernelWidth: k,
+                         stride: s, padding: p)
+        }
+        #expect(!DirectConvolution.supportsInputGradient(g(8, 3, 2, 1)))
+        #expect(!DirectConvolution.supportsInputGradient(g(8, 3, 1, 3)))  // padding beyond k - 1
+        #expect(DirectConvolution.supportsInputGradient(g(8, 3, 1, 2)))
+    }
+
     /// Pixels are ordered by the taps they need, and a tile runs the union of its pixels' taps: on a 2x2 map with a
     /// padded 3x3 kernel every pixel needs 4 taps, so tiles made of one position run 4 of the 9.
     @Test func tilesRunOnlyTheTapsTheirPixelsNeed() {

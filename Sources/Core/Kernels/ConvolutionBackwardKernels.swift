@@ -9,7 +9,8 @@ extension ConvolutionKernels {
         gradInput: UnsafeMutablePointer<Float>?, gradWeight: UnsafeMutablePointer<Float>?,
         gradBias: UnsafeMutablePointer<Float>?, algorithm requested: ConvAlgorithm = .automatic
     ) {
-        let algorithm = requested == .direct ? .automatic : requested  // the direct kernel is forward-only
+        // the direct kernel computes input gradients of stride-1 convolutions; everything else as automatic
+        let algorithm = requested == .direct ? .automatic : requested
         let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane
         if let gradBias { sumPlanes(gradOutput, batch: g.batch, channels: cout, plane: plane, into: gradBias) }
         guard gradInput != nil || gradWeight != nil else { return }
@@ -17,9 +18,17 @@ extension ConvolutionKernels {
             gradWeight?.update(repeating: 0, count: cout * k)
             return
         }
-        if let plan = FFTConvolution.plan(for: g, algorithm: algorithm) {
+        if requested != .direct, let plan = FFTConvolution.plan(for: g, algorithm: algorithm) {
             FFTConvolution.backward(plan, input: input, weight: weight, gradOutput: gradOutput,
                                     gradInput: gradInput, gradWeight: gradWeight)
+            return
+        }
+        if let gradInput, usesDirectInputGradient(g, requested) {
+            if gradWeight != nil {
+                backward(input: input, weight: weight, gradOutput: gradOutput, geometry: g, gradInput: nil,
+                         gradWeight: gradWeight, gradBias: nil, algorithm: algorithm)
+            }
+            DirectConvolution.inputGradient(gradOutput: gradOutput, weight: weight, geometry: g, gradInput: gradInput)
             return
         }
         if usesTaps(g, algorithm) {
@@ -73,7 +82,7 @@ extension ConvolutionKernels {
         gradInput: UnsafeMutablePointer<Float>?, gradWeight: UnsafeMutablePointer<Float>?
     ) {
         let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane, wo = g.outputWidth
-        let tile = tiling(g, imagesPerThread: images.count)
+        let tile = tiling(g, imagesPerThread: images.count, weightGradientOnly: gradInput == nil)
         let tileColumns = tile.images * tile.rows * wo
         var firstProduct = true
         if images.isEmpty { gradWeight?.update(repeating: 0, count: cout * k) }

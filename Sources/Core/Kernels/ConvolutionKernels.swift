@@ -38,8 +38,12 @@ public enum ConvolutionKernels {
         let rows: Int
     }
 
-    static func tiling(_ g: ConvGeometry, imagesPerThread: Int) -> Tiling {
+    static func tiling(_ g: ConvGeometry, imagesPerThread: Int, weightGradientOnly: Bool = false) -> Tiling {
         let perRow = g.patchSize * g.outputWidth, perImage = perRow * g.outputHeight
+        if weightGradientOnly && perImage <= tileBudget {
+            // dW = dY col^T alone: the deeper each product, the fewer times dW is read and written
+            return Tiling(images: max(1, min(imagesPerThread, tileBudget / perImage)), rows: g.outputHeight)
+        }
         if perImage > tileBudget {
             let rows = max(tileBudget / perRow, (minimumTileColumns + g.outputWidth - 1) / g.outputWidth)
             return Tiling(images: 1, rows: min(g.outputHeight, max(1, rows)))
@@ -113,6 +117,21 @@ public enum ConvolutionKernels {
             case "direct": return g.batch > 0
             case "im2col", "fft", "taps": return false
             default: return DirectConvolution.applies(to: g)
+            }
+        case .im2col, .fft, .taps: return false
+        }
+    }
+
+    /// Whether `algorithm` sends the input gradient of `g` to `DirectConvolution.inputGradient` (stride 1 only).
+    static func usesDirectInputGradient(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
+        guard g.batch > 0, DirectConvolution.supportsInputGradient(g) else { return false }
+        switch algorithm {
+        case .direct: return true
+        case .automatic:
+            switch FFTConvolution.forcedAlgorithm {
+            case "direct": return true
+            case "im2col", "fft", "taps": return false
+            default: return DirectConvolution.applies(to: DirectConvolution.inputGradientGeometry(g))
             }
         case .im2col, .fft, .taps: return false
         }

@@ -165,10 +165,65 @@ public enum DirectConvolution {
                                output: UnsafeMutablePointer<Float>) {
         guard g.batch > 0 else { return }
         let plan = plan(g)
-        let weightFloats = plan.panels * plan.panelFloats
+        run(plan, input: input, output: output) { packWeights(weight, plan, into: $0) }
+    }
+
+    /// The geometry whose forward pass is the input gradient of stride-1 `g`: the gradient is the correlation of
+    /// the output gradient (`Cout` channels, padded by `dilation (k - 1) - padding`) with the kernel flipped in both
+    /// axes and its channel axes swapped.
+    static func inputGradientGeometry(_ g: ConvGeometry) -> ConvGeometry {
+        ConvGeometry(batch: g.batch, inputChannels: g.outputChannels, height: g.outputHeight, width: g.outputWidth,
+                     outputChannels: g.inputChannels, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
+                     stride: 1, padding: g.dilation * (g.kernelHeight - 1) - g.padding, dilation: g.dilation)
+    }
+
+    /// Whether `inputGradient` can run `g`: stride 1, square kernels and padding at most `dilation (k - 1)` (so that
+    /// the gradient's correlation needs no cropping).
+    static func supportsInputGradient(_ g: ConvGeometry) -> Bool {
+        g.stride == 1 && g.kernelHeight == g.kernelWidth && g.padding <= g.dilation * (g.kernelHeight - 1)
+    }
+
+    /// `gradInput = d sum(gradOutput * conv(x, weight)) / dx` for stride-1 `g` (see `supportsInputGradient`), by the
+    /// same kernel on `inputGradientGeometry(g)`. `gradInput` is fully written.
+    public static func inputGradient(gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
+                                     gradInput: UnsafeMutablePointer<Float>) {
+        precondition(supportsInputGradient(g), "direct input gradient needs stride 1 and a square kernel, got \(g)")
+        guard g.batch > 0 else { return }
+        let plan = plan(inputGradientGeometry(g))
+        run(plan, input: gradOutput, output: gradInput) { packFlippedWeights(weight, g, plan, into: $0) }
+    }
+
+    /// `[Cout, Cin, kh, kw]` weights -> panels of `inputGradientGeometry(g)`: `[Cin / 32][Cout][taps reversed][32]`.
+    static func packFlippedWeights(_ weight: UnsafePointer<Float>, _ g: ConvGeometry, _ plan: Plan,
+                                   into panels: UnsafeMutablePointer<Float>) {
+        let cin = g.inputChannels, k2 = g.kernelHeight * g.kernelWidth, width = panelChannels
+        let paddedChannels = plan.panels * width
+        parallelChunks(g.outputChannels, minimumChunk: 4) { outputs in
+            ScratchPool.withBuffer(count: k2 * paddedChannels) { flipped in
+                // columns past Cin stay zero
+                flipped.update(repeating: 0, count: k2 * paddedChannels)
+                for o in outputs {
+                    // flipped[k2 - 1 - t][c] = weight[o][c][t]
+                    Transpose.matrix(weight + o * cin * k2, lds: k2, flipped + (k2 - 1) * paddedChannels,
+                                     ldd: -paddedChannels, rows: cin, columns: k2)
+                    for p in 0..<plan.panels {
+                        for t in 0..<k2 {
+                            (panels + p * plan.panelFloats + (o * k2 + t) * width)
+                                .update(from: flipped + t * paddedChannels + p * width, count: width)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pads `input`, packs the weights with `pack`, and runs every (panel, tile) pair over the threads.
+    static func run(_ plan: Plan, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                    pack: (UnsafeMutablePointer<Float>) -> Void) {
+        let g = plan.geometry, weightFloats = plan.panels * plan.panelFloats
         ScratchPool.withBuffer(count: weightFloats + plan.paddedInputFloats + 16) { work in
             let panels = aligned(work), padded = panels + weightFloats
-            packWeights(weight, plan, into: panels)
+            pack(panels)
             padInput(input, plan, into: padded)
             let tiles = plan.tileTaps.count, cout = g.outputChannels, plane = g.outputPlane, cin = g.inputChannels
             plan.pixelInput.withUnsafeBufferPointer { pixelInput in
