@@ -118,3 +118,57 @@ import TestSupport
         if ldd > rows { #expect(destination[rows] == -1) }  // gaps between output rows untouched
     }
 }
+
+@Suite struct FewChannelWeightGradientTests {
+    /// Weight gradients by row dot products against float64 sums: the stem (1 channel, 7x7, stride 2, padding 3),
+    /// stride 1, several input channels, 5x5 and 2-wide kernels, output channel counts that leave a short group of
+    /// 3, image counts that leave a short chunk, with and without the input gradient (which goes elsewhere).
+    /// Sums over up to ~10,000 products: 1e-5 relative.
+    @Test(arguments: [
+        // (n, cin, cout, h, w, kh, kw, stride, padding, input gradient)
+        (5, 1, 8, 32, 32, 7, 7, 2, 3, false), (2, 1, 64, 31, 32, 7, 7, 2, 3, false), (3, 3, 5, 16, 16, 3, 3, 1, 1, true),
+        (2, 2, 4, 20, 16, 5, 5, 1, 2, false), (6, 4, 7, 9, 33, 3, 2, 2, 0, true), (1, 1, 1, 16, 16, 1, 1, 1, 0, false),
+    ])
+    func matchesFloat64Reference(_ c: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Bool)) {
+        let (n, cin, cout, h, w, kh, kw, s, p, needsInputGradient) = c
+        let g = ConvGeometry(batch: n, inputChannels: cin, height: h, width: w, outputChannels: cout, kernelHeight: kh,
+                             kernelWidth: kw, stride: s, padding: p)
+        #expect(FewChannelWeightGradient.supports(g), "\(g)")
+        let x = testTensor([n, cin, h, w], seed: 201, requiresGrad: false)
+        let weight = testTensor([cout, cin, kh, kw], seed: 202, requiresGrad: false)
+        let dy = testTensor([n, cout, g.outputHeight, g.outputWidth], seed: 203, requiresGrad: false)
+        var dx = [Float](repeating: .nan, count: x.count), dw = [Float](repeating: .nan, count: weight.count)
+        x.scalars.withUnsafeBufferPointer { xp in
+            weight.scalars.withUnsafeBufferPointer { wp in
+                dy.scalars.withUnsafeBufferPointer { dyp in
+                    dx.withUnsafeMutableBufferPointer { dxp in
+                        dw.withUnsafeMutableBufferPointer { dwp in
+                            ConvolutionKernels.backward(
+                                input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!, geometry: g,
+                                gradInput: needsInputGradient ? dxp.baseAddress : nil, gradWeight: dwp.baseAddress,
+                                gradBias: nil, algorithm: .direct)
+                        }
+                    }
+                }
+            }
+        }
+        let expected = naiveConv2dGradients(x, weight, dy, stride: s, padding: p, dilation: 1)
+        #expect(relativeError(dw, expected.dw.map(Float.init)) < 1e-5, "weight gradient \(c)")
+        if needsInputGradient {
+            #expect(relativeError(dx, expected.dx.map(Float.init)) < 1e-5, "input gradient \(c)")
+        }
+    }
+
+    /// Output rows must fill whole vectors; deep inputs go to the GEMM paths.
+    @Test func supportsOnlyShallowInputsAndWholeVectorRows() {
+        func g(_ cin: Int, _ w: Int, _ k: Int, _ s: Int) -> ConvGeometry {
+            ConvGeometry(batch: 2, inputChannels: cin, height: 16, width: w, outputChannels: 8, kernelHeight: k,
+                         kernelWidth: k, stride: s, padding: k / 2)
+        }
+        #expect(FewChannelWeightGradient.supports(g(1, 32, 7, 2)))
+        #expect(!FewChannelWeightGradient.supports(g(1, 30, 7, 2)))  // 15 output columns
+        #expect(!FewChannelWeightGradient.supports(g(16, 32, 3, 1)))
+        #expect(!FewChannelWeightGradient.supports(g(1, 32, 9, 1)))  // wider than a tile
+        #expect(!FewChannelWeightGradient.supports(g(1, 48, 3, 3)))
+    }
+}

@@ -31,6 +31,14 @@ extension ConvolutionKernels {
             DirectConvolution.inputGradient(gradOutput: gradOutput, weight: weight, geometry: g, gradInput: gradInput)
             return
         }
+        if let gradWeight, usesFewChannelWeightGradient(g, requested) {
+            FewChannelWeightGradient.compute(input: input, gradOutput: gradOutput, geometry: g, gradWeight: gradWeight)
+            if gradInput != nil {
+                backward(input: input, weight: weight, gradOutput: gradOutput, geometry: g, gradInput: gradInput,
+                         gradWeight: nil, gradBias: nil, algorithm: algorithm)
+            }
+            return
+        }
         if usesTaps(g, algorithm) {
             TapConvolution.backward(input: input, weight: weight, gradOutput: gradOutput, geometry: g,
                                     gradInput: gradInput, gradWeight: gradWeight)

@@ -137,6 +137,20 @@ public enum ConvolutionKernels {
         }
     }
 
+    /// Whether `algorithm` sends the weight gradient of `g` to `FewChannelWeightGradient` (stems).
+    static func usesFewChannelWeightGradient(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
+        switch algorithm {
+        case .direct: return FewChannelWeightGradient.supports(g)
+        case .automatic:
+            switch FFTConvolution.forcedAlgorithm {
+            case "direct": return FewChannelWeightGradient.supports(g)
+            case "im2col", "fft", "taps": return false
+            default: return FewChannelWeightGradient.applies(to: g)
+            }
+        case .im2col, .fft, .taps: return false
+        }
+    }
+
     /// Whether `algorithm` sends `g` to `TapConvolution`.
     static func usesTaps(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
         switch algorithm {

@@ -12,7 +12,8 @@ public enum ConvAlgorithm: Hashable, Sendable {
     /// One GEMM per kernel tap over the output pixels where the tap reads inside the input, any geometry.
     case taps
     /// Forward by `DirectConvolution`'s register-blocked kernel on a padded channels-last input, any geometry;
-    /// input gradients of stride-1 convolutions by the same kernel, other gradients as `automatic` minus FFTs.
+    /// input gradients of stride-1 convolutions by the same kernel, weight gradients of few-channel convolutions by
+    /// `FewChannelWeightGradient`, other gradients as `automatic` minus FFTs.
     case direct
     /// Tiled FFTs with `tileSize x tileSize` transforms (nil: the cost model's choice). Stride 1, dilation 1 only.
     case fft(tileSize: Int?)
