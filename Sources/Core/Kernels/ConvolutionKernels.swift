@@ -12,7 +12,9 @@ import Foundation
 /// - shared chunks (fewer images than threads, e.g. single-image inference): im2col of a chunk of images split over the
 ///   threads, then one GEMM split over the threads by `Gemm.multiply`.
 /// 1x1 stride-1 convolutions with large images skip im2col entirely; large stride-1 kernels may go to
-/// `FFTConvolution` instead (see `ConvAlgorithm`).
+/// `FFTConvolution`, small maps to `TapConvolution`, and in native AVX-512 builds forwards of kernels larger than 1x1
+/// to `DirectConvolution` (also stride-1 input gradients) and the stem's weight gradient to
+/// `FewChannelWeightGradient` (see `ConvAlgorithm`).
 ///
 /// Shapes: input `[N, Cin, H, W]`, weight `[Cout, Cin, kh, kw]` (row-major, i.e. `[Cout, patchSize]`),
 /// bias `[Cout]`, output `[N, Cout, Ho, Wo]`.
@@ -73,7 +75,8 @@ public enum ConvolutionKernels {
     }
 
     /// `output = conv(input, weight) + bias`. `output` may be uninitialised; it is fully written.
-    /// `algorithm` picks im2col or `FFTConvolution` (stride-1 kernels of 5x5 and larger, by default when cheaper).
+    /// `algorithm` picks the method (`ConvAlgorithm.automatic`: FFTs for stride-1 kernels of 5x5 and larger when
+    /// cheaper, then the direct kernel, tap-wise products on small maps, im2col).
     public static func forward(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         geometry g: ConvGeometry, output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm = .automatic

@@ -4,8 +4,10 @@ import Foundation
 /// Which algorithm a convolution runs.
 public enum ConvAlgorithm: Hashable, Sendable {
     /// Tiled FFTs for stride-1 kernels of 5x5 and larger when `FFTConvolution`'s cost model estimates them at least
-    /// 2x cheaper; tap-wise products (`TapConvolution`) for small, mostly padded maps; im2col + GEMM otherwise.
-    /// `DEEPLENSE_CONV_ALGORITHM=im2col|fft|taps|direct` overrides the choice.
+    /// 2x cheaper; in native AVX-512 builds the direct kernel (`DirectConvolution`) for forwards of kernels larger
+    /// than 1x1 over at least 16 input channels and for their stride-1 input gradients, `FewChannelWeightGradient`
+    /// for stem weight gradients; tap-wise products (`TapConvolution`) for small, mostly padded maps; im2col + GEMM
+    /// otherwise. `DEEPLENSE_CONV_ALGORITHM=im2col|fft|taps|direct` overrides the choice.
     case automatic
     /// im2col + GEMM, any geometry.
     case im2col
