@@ -1,16 +1,17 @@
 import Foundation
 
-/// Forward convolution by a register-blocked micro-kernel that reads a zero-padded channels-last copy of the input
-/// directly, with no im2col matrix (the "direct convolution" of Georganas et al. 2018, "Anatomy of
-/// high-performance deep learning convolutions on SIMD architectures", SC'18, as oneDNN runs it on CPUs).
+/// Forward convolution (and the input gradient of stride-1 ones, itself a convolution) by a register-blocked
+/// micro-kernel that reads a zero-padded channels-last copy of the input directly, with no im2col matrix (the
+/// "direct convolution" of Georganas et al. 2018, "Anatomy of high-performance deep learning convolutions on SIMD
+/// architectures", SC'18, as oneDNN runs it on CPUs).
 ///
 /// The product is the im2col GEMM `Y[p, o] = sum_{t, c} X[p + offset_t, c] W[o, c, t]` with the pixel rows of
 /// its left matrix never written out: a tile of 12 output pixels keeps one input pointer per pixel, and for each tap
 /// `t` (offset `offset_t` in the padded input) and input channel `c` broadcasts the 12 pixels' values against two
 /// 16-lane vectors of 32 output channels' weights, 24 fused multiply-adds into 24 accumulators that stay in registers
 /// for the whole reduction (`9 Cin` steps for a 3x3 kernel). Per step the kernel loads 2 vectors and 12 scalars and
-/// stores nothing, so it runs near the FMA peak from L1 and L2; im2col's GEMM on small maps is bounded by packing its
-/// few, deep columns instead.
+/// stores nothing, so multiply-adds, not memory traffic, bound it; im2col's GEMM on small maps is bounded by
+/// unrolling and packing its few, deep columns instead.
 ///
 /// Layouts:
 /// - input: `[N, Hp, Wp, Cin]` with `Hp = H + 2 padding` (likewise `Wp`), the border zero;
@@ -101,13 +102,16 @@ public enum DirectConvolution {
     }
 
     private static let plans = LockedValue<[ConvGeometry: Plan]>([:])
+    /// The cache is emptied when its plans would hold more output pixels than this (2 x 8 bytes each).
+    static let cachedPixelLimit = 1 << 22
 
-    /// The cached plan for `g` (at most 64 geometries are kept).
+    /// The cached plan for `g`.
     static func plan(_ g: ConvGeometry) -> Plan {
         if let plan = plans.withLock({ $0[g] }) { return plan }
         let plan = Plan(g)
         plans.withLock { cache in
-            if cache.count >= 64 { cache.removeAll() }
+            let pixels = cache.values.reduce(plan.pixelInput.count) { $0 + $1.pixelInput.count }
+            if pixels > cachedPixelLimit { cache.removeAll() }
             cache[g] = plan
         }
         return plan

@@ -37,6 +37,8 @@ enum FewChannelWeightGradient {
         let width: Int
         var floats: Int { height * width }
         var imageFloats: Int { stride * stride * floats }
+        /// One padded input row as the deinterleave reads it: 32 floats from every 16th phase column.
+        var rowFloats: Int { stride * width + 48 }
 
         init(_ g: ConvGeometry) {
             stride = g.stride
@@ -45,7 +47,7 @@ enum FewChannelWeightGradient {
             width = g.outputWidth + (FewChannelWeightGradient.tileTaps - 1) / g.stride
         }
 
-        /// Fills the planes of input plane `item` (`[H, W]`) from `source`; `row` is scratch of `s * width + 16`.
+        /// Fills the planes of one input plane (`[H, W]`) from `source`; `row` is scratch of `rowFloats`.
         func fill(_ source: UnsafePointer<Float>, _ g: ConvGeometry, into planes: UnsafeMutablePointer<Float>,
                   row: UnsafeMutablePointer<Float>) {
             let s = stride, span = s * width
@@ -53,7 +55,7 @@ enum FewChannelWeightGradient {
                 for a in 0..<s {
                     let y = s * u + a - g.padding
                     // the padded input row y, columns -padding ..< span - padding
-                    row.update(repeating: 0, count: span + 16)
+                    row.update(repeating: 0, count: rowFloats)
                     if y >= 0 && y < g.height {
                         let first = min(g.width, span - g.padding)
                         if first > 0 { (row + g.padding).update(from: source + y * g.width, count: first) }
@@ -90,7 +92,7 @@ enum FewChannelWeightGradient {
         ScratchPool.withBuffer(count: g.batch * cin * phases.imageFloats + partialFloats) { work in
             let planes = work, partials = work + g.batch * cin * phases.imageFloats
             parallelChunks(g.batch * cin, minimumChunk: 2) { items in
-                ScratchPool.withBuffer(count: s * phases.width + 16) { row in
+                ScratchPool.withBuffer(count: phases.rowFloats) { row in
                     for item in items {
                         phases.fill(input + item * g.height * g.width, g, into: planes + item * phases.imageFloats, row: row)
                     }
