@@ -221,6 +221,19 @@ public enum DirectConvolution {
         }
     }
 
+    /// Tiles per block when blocks of tiles go over all panels (`tileBlockMajor`): 384 pixels, whose input rows stay
+    /// in L2 while every panel passes over them.
+    static let blockTiles = 32
+
+    /// The order of the (panel, tile) work items. Panel-major keeps one weight panel in L2 while every tile passes
+    /// and streams the padded input once per panel; tile-block-major keeps all weights in L2 while every panel
+    /// passes over a block of tiles and streams the input once. The second pays only when all packed weights fit
+    /// in L2 next to a block's input (at most 384 KiB: ResNet18's 64-channel 3x3 layers) and the input does not
+    /// (more than 1 MiB): measured 0.91-0.95x on those layers at 150x150 and 1.07-1.30x on the deeper ones.
+    static func tileBlockMajor(_ plan: Plan) -> Bool {
+        plan.panels > 1 && plan.panels * plan.panelFloats * 4 <= 384 << 10 && plan.paddedInputFloats * 4 > 1 << 20
+    }
+
     /// Pads `input`, packs the weights with `pack`, and runs every (panel, tile) pair over the threads.
     static func run(_ plan: Plan, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                     pack: (UnsafeMutablePointer<Float>) -> Void) {
@@ -234,9 +247,20 @@ public enum DirectConvolution {
             plan.pixelOutput.withUnsafeBufferPointer { pixelOutput in
             plan.tapInput.withUnsafeBufferPointer { tapInput in
             plan.tapWeight.withUnsafeBufferPointer { tapWeight in
+                let blockMajor = tileBlockMajor(plan), blockItems = blockTiles * plan.panels
                 parallelChunks(plan.panels * tiles) { items in
                     for item in items {
-                        let p = item / tiles, tile = item - p * tiles
+                        let p: Int, tile: Int
+                        if blockMajor {
+                            // block b holds items b * blockItems ..< (b + 1) * blockItems: its tiles for each panel
+                            let block = item / blockItems, within = item - block * blockItems
+                            let blockSize = min(blockTiles, tiles - block * blockTiles)
+                            p = within / blockSize
+                            tile = block * blockTiles + within - p * blockSize
+                        } else {
+                            p = item / tiles
+                            tile = item - p * tiles
+                        }
                         let first = tile * tilePixels, count = min(tilePixels, pixelInput.count - first)
                         let taps = plan.tileTaps[tile]
                         let channels = min(panelChannels, cout - p * panelChannels)
