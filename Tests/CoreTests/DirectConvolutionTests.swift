@@ -39,6 +39,37 @@ import TestSupport
         #expect(relativeError(y, expected) < 1e-5, "\(c)")
     }
 
+    /// A geometry whose work runs tile-block-major (all weights fit in L2, the padded input does not) gives the same
+    /// result as im2col, forward and input gradient.
+    @Test func tileBlockMajorOrderMatchesIm2col() {
+        let g = ConvGeometry(batch: 8, inputChannels: 40, height: 36, width: 36, outputChannels: 48, kernelHeight: 3,
+                             kernelWidth: 3, padding: 1)
+        #expect(DirectConvolution.tileBlockMajor(DirectConvolution.plan(g)))
+        #expect(DirectConvolution.tileBlockMajor(DirectConvolution.plan(DirectConvolution.inputGradientGeometry(g))))
+        let x = testTensor([8, 40, 36, 36], seed: 211, requiresGrad: false)
+        let weight = testTensor([48, 40, 3, 3], seed: 212, requiresGrad: false)
+        #expect(relativeError(forward(g, x, weight, .direct), forward(g, x, weight, .im2col)) < 1e-5)
+        let dy = testTensor([8, 48, 36, 36], seed: 213, requiresGrad: false)
+        #expect(relativeError(inputGradient(g, weight, dy, .direct), inputGradient(g, weight, dy, .im2col)) < 1e-5)
+    }
+
+    func inputGradient(_ g: ConvGeometry, _ w: Tensor, _ dy: Tensor, _ algorithm: ConvAlgorithm) -> [Float] {
+        var dx = [Float](repeating: .nan, count: g.batch * g.inputChannels * g.inputPlane)
+        let x = [Float](repeating: 0, count: dx.count)  // not read for the input gradient alone
+        x.withUnsafeBufferPointer { xp in
+            w.scalars.withUnsafeBufferPointer { wp in
+                dy.scalars.withUnsafeBufferPointer { dyp in
+                    dx.withUnsafeMutableBufferPointer {
+                        ConvolutionKernels.backward(input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!,
+                                                    geometry: g, gradInput: $0.baseAddress, gradWeight: nil, gradBias: nil,
+                                                    algorithm: algorithm)
+                    }
+                }
+            }
+        }
+        return dx
+    }
+
     /// Input gradients of stride-1 convolutions (the kernel on the flipped, channel-swapped weights) against
     /// float64 sums: 3x3 "same" convolutions on small and odd maps, 5x5 and 1x1 kernels, padding 0 (a "full"
     /// correlation of the gradient), dilation 2, partial panels. The weight gradient (by the automatic path) too.
