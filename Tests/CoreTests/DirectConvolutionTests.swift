@@ -105,6 +105,42 @@ import TestSupport
         #expect(relativeError(dw, expected.dw.map(Float.init)) < 1e-5, "weight gradient \(c)")
     }
 
+    /// Weight gradients by the direct reduction against float64 sums (through `.direct` routing, which sends
+    /// few-channel geometries to `FewChannelWeightGradient` instead): 3x3 stride 1 and 2, 1x1 stride 2, 5x5, dilation 2,
+    /// input channel counts that leave a short block of 12, output channels that leave a partial 32-channel panel,
+    /// pixel counts beyond one block of 256.
+    @Test(arguments: [
+        // (n, cin, cout, h, w, k, stride, padding, dilation)
+        (2, 16, 40, 9, 9, 3, 1, 1, 1), (3, 13, 32, 8, 7, 3, 2, 1, 1), (2, 24, 33, 6, 6, 1, 2, 0, 1),
+        (2, 5, 7, 9, 8, 5, 1, 2, 1), (2, 12, 20, 9, 9, 3, 1, 2, 2), (5, 17, 64, 12, 12, 3, 1, 1, 1),
+    ])
+    func weightGradientMatchesFloat64Reference(_ c: (Int, Int, Int, Int, Int, Int, Int, Int, Int)) {
+        let (n, cin, cout, h, w, k, s, p, d) = c
+        let g = ConvGeometry(batch: n, inputChannels: cin, height: h, width: w, outputChannels: cout, kernelHeight: k,
+                             kernelWidth: k, stride: s, padding: p, dilation: d)
+        #expect(ConvolutionKernels.usesDirectWeightGradient(g, .direct))
+        let x = testTensor([n, cin, h, w], seed: 221, requiresGrad: false)
+        let weight = testTensor([cout, cin, k, k], seed: 222, requiresGrad: false)
+        let dy = testTensor([n, cout, g.outputHeight, g.outputWidth], seed: 223, requiresGrad: false)
+        var dx = [Float](repeating: .nan, count: x.count), dw = [Float](repeating: .nan, count: weight.count)
+        x.scalars.withUnsafeBufferPointer { xp in
+            weight.scalars.withUnsafeBufferPointer { wp in
+                dy.scalars.withUnsafeBufferPointer { dyp in
+                    dx.withUnsafeMutableBufferPointer { dxp in
+                        dw.withUnsafeMutableBufferPointer { dwp in
+                            ConvolutionKernels.backward(input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!,
+                                                        geometry: g, gradInput: dxp.baseAddress, gradWeight: dwp.baseAddress,
+                                                        gradBias: nil, algorithm: .direct)
+                        }
+                    }
+                }
+            }
+        }
+        let expected = naiveConv2dGradients(x, weight, dy, stride: s, padding: p, dilation: d)
+        #expect(relativeError(dw, expected.dw.map(Float.init)) < 1e-5, "weight gradient \(c)")
+        #expect(relativeError(dx, expected.dx.map(Float.init)) < 1e-5, "input gradient \(c)")
+    }
+
     /// Strided convolutions and cropped gradients are not expressed as a plain correlation.
     @Test func inputGradientNeedsStrideOneAndNoCropping() {
         func g(_ h: Int, _ k: Int, _ s: Int, _ p: Int) -> ConvGeometry {

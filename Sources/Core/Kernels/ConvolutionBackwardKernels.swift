@@ -23,6 +23,14 @@ extension ConvolutionKernels {
                                     gradInput: gradInput, gradWeight: gradWeight)
             return
         }
+        if let gradWeight, usesDirectWeightGradient(g, requested) {
+            DirectWeightGradient.compute(input: input, gradOutput: gradOutput, geometry: g, gradWeight: gradWeight)
+            if gradInput != nil {
+                backward(input: input, weight: weight, gradOutput: gradOutput, geometry: g, gradInput: gradInput,
+                         gradWeight: nil, gradBias: nil, algorithm: requested)
+            }
+            return
+        }
         if let gradInput, usesDirectInputGradient(g, requested) {
             if gradWeight != nil {
                 backward(input: input, weight: weight, gradOutput: gradOutput, geometry: g, gradInput: nil,

@@ -140,6 +140,21 @@ public enum ConvolutionKernels {
         }
     }
 
+    /// Whether `algorithm` sends the weight gradient of `g` to `DirectWeightGradient`.
+    static func usesDirectWeightGradient(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
+        guard g.batch > 0, !FewChannelWeightGradient.supports(g) || algorithm != .direct else { return false }
+        switch algorithm {
+        case .direct: return true
+        case .automatic:
+            switch FFTConvolution.forcedAlgorithm {
+            case "direct": return !FewChannelWeightGradient.supports(g)
+            case "im2col", "fft", "taps": return false
+            default: return DirectWeightGradient.applies(to: g) && !FewChannelWeightGradient.applies(to: g)
+            }
+        case .im2col, .fft, .taps: return false
+        }
+    }
+
     /// Whether `algorithm` sends the weight gradient of `g` to `FewChannelWeightGradient` (stems).
     static func usesFewChannelWeightGradient(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
         switch algorithm {
