@@ -5,8 +5,8 @@ import Foundation
 public enum ConvAlgorithm: Hashable, Sendable {
     /// Tiled FFTs for stride-1 kernels of 5x5 and larger when `FFTConvolution`'s cost model estimates them at least
     /// 2x cheaper; in native AVX-512 builds the direct kernel (`DirectConvolution`) for forwards of kernels larger
-    /// than 1x1 over at least 16 input channels and for their stride-1 input gradients, `FewChannelWeightGradient`
-    /// for stem weight gradients; tap-wise products (`TapConvolution`) for small, mostly padded maps; im2col + GEMM
+    /// than 1x1 over at least 16 input channels and for their stride-1 input gradients, `DirectWeightGradient` for
+    /// their weight gradients on maps larger than 5x5, `FewChannelWeightGradient` for stem weight gradients; tap-wise products (`TapConvolution`) for small, mostly padded maps; im2col + GEMM
     /// otherwise. `DEEPLENSE_CONV_ALGORITHM=im2col|fft|taps|direct` overrides the choice.
     case automatic
     /// im2col + GEMM, any geometry.
@@ -14,8 +14,8 @@ public enum ConvAlgorithm: Hashable, Sendable {
     /// One GEMM per kernel tap over the output pixels where the tap reads inside the input, any geometry.
     case taps
     /// Forward by `DirectConvolution`'s register-blocked kernel on a padded channels-last input, any geometry;
-    /// input gradients of stride-1 convolutions by the same kernel, weight gradients of few-channel convolutions by
-    /// `FewChannelWeightGradient`, other gradients as `automatic` minus FFTs.
+    /// input gradients of stride-1 convolutions by the same kernel, weight gradients by `DirectWeightGradient` (by
+    /// `FewChannelWeightGradient` where that supports the geometry), other gradients as `automatic` minus FFTs.
     case direct
     /// Tiled FFTs with `tileSize x tileSize` transforms (nil: the cost model's choice). Stride 1, dilation 1 only.
     case fft(tileSize: Int?)
