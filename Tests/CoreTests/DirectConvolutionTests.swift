@@ -2,6 +2,28 @@ import Testing
 @testable import Core
 import TestSupport
 
+/// `(dx, dw)` of `sum(dy * conv(x, w))` by `ConvolutionKernels.backward` with `algorithm`; a gradient not asked for
+/// stays NaN.
+func convolutionGradients(_ g: ConvGeometry, _ x: Tensor, _ w: Tensor, _ dy: Tensor, _ algorithm: ConvAlgorithm,
+                          input: Bool = true, weight: Bool = true) -> (dx: [Float], dw: [Float]) {
+    var dx = [Float](repeating: .nan, count: x.count), dw = [Float](repeating: .nan, count: w.count)
+    x.scalars.withUnsafeBufferPointer { xp in
+        w.scalars.withUnsafeBufferPointer { wp in
+            dy.scalars.withUnsafeBufferPointer { dyp in
+                dx.withUnsafeMutableBufferPointer { dxp in
+                    dw.withUnsafeMutableBufferPointer { dwp in
+                        ConvolutionKernels.backward(input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!,
+                                                    geometry: g, gradInput: input ? dxp.baseAddress : nil,
+                                                    gradWeight: weight ? dwp.baseAddress : nil, gradBias: nil,
+                                                    algorithm: algorithm)
+                    }
+                }
+            }
+        }
+    }
+    return (dx, dw)
+}
+
 @Suite struct DirectConvolutionTests {
     func forward(_ g: ConvGeometry, _ x: Tensor, _ w: Tensor, _ algorithm: ConvAlgorithm) -> [Float] {
         var y = [Float](repeating: .nan, count: g.batch * g.outputChannels * g.outputPlane)
@@ -54,20 +76,8 @@ import TestSupport
     }
 
     func inputGradient(_ g: ConvGeometry, _ w: Tensor, _ dy: Tensor, _ algorithm: ConvAlgorithm) -> [Float] {
-        var dx = [Float](repeating: .nan, count: g.batch * g.inputChannels * g.inputPlane)
-        let x = [Float](repeating: 0, count: dx.count)  // not read for the input gradient alone
-        x.withUnsafeBufferPointer { xp in
-            w.scalars.withUnsafeBufferPointer { wp in
-                dy.scalars.withUnsafeBufferPointer { dyp in
-                    dx.withUnsafeMutableBufferPointer {
-                        ConvolutionKernels.backward(input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!,
-                                                    geometry: g, gradInput: $0.baseAddress, gradWeight: nil, gradBias: nil,
-                                                    algorithm: algorithm)
-                    }
-                }
-            }
-        }
-        return dx
+        let x = Tensor.zeros([g.batch, g.inputChannels, g.height, g.width])  // not read for the input gradient alone
+        return convolutionGradients(g, x, w, dy, algorithm, weight: false).dx
     }
 
     /// Input gradients of stride-1 convolutions (the kernel on the flipped, channel-swapped weights) against
@@ -86,20 +96,7 @@ import TestSupport
         let x = testTensor([n, cin, h, w], seed: 191, requiresGrad: false)
         let weight = testTensor([cout, cin, k, k], seed: 192, requiresGrad: false)
         let dy = testTensor([n, cout, g.outputHeight, g.outputWidth], seed: 193, requiresGrad: false)
-        var dx = [Float](repeating: .nan, count: x.count), dw = [Float](repeating: .nan, count: weight.count)
-        x.scalars.withUnsafeBufferPointer { xp in
-            weight.scalars.withUnsafeBufferPointer { wp in
-                dy.scalars.withUnsafeBufferPointer { dyp in
-                    dx.withUnsafeMutableBufferPointer { dxp in
-                        dw.withUnsafeMutableBufferPointer { dwp in
-                            ConvolutionKernels.backward(input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!,
-                                                        geometry: g, gradInput: dxp.baseAddress, gradWeight: dwp.baseAddress,
-                                                        gradBias: nil, algorithm: .direct)
-                        }
-                    }
-                }
-            }
-        }
+        let (dx, dw) = convolutionGradients(g, x, weight, dy, .direct)
         let expected = naiveConv2dGradients(x, weight, dy, stride: 1, padding: p, dilation: d)
         #expect(relativeError(dx, expected.dx.map(Float.init)) < 1e-5, "input gradient \(c)")
         #expect(relativeError(dw, expected.dw.map(Float.init)) < 1e-5, "weight gradient \(c)")
@@ -122,20 +119,7 @@ import TestSupport
         let x = testTensor([n, cin, h, w], seed: 221, requiresGrad: false)
         let weight = testTensor([cout, cin, k, k], seed: 222, requiresGrad: false)
         let dy = testTensor([n, cout, g.outputHeight, g.outputWidth], seed: 223, requiresGrad: false)
-        var dx = [Float](repeating: .nan, count: x.count), dw = [Float](repeating: .nan, count: weight.count)
-        x.scalars.withUnsafeBufferPointer { xp in
-            weight.scalars.withUnsafeBufferPointer { wp in
-                dy.scalars.withUnsafeBufferPointer { dyp in
-                    dx.withUnsafeMutableBufferPointer { dxp in
-                        dw.withUnsafeMutableBufferPointer { dwp in
-                            ConvolutionKernels.backward(input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!,
-                                                        geometry: g, gradInput: dxp.baseAddress, gradWeight: dwp.baseAddress,
-                                                        gradBias: nil, algorithm: .direct)
-                        }
-                    }
-                }
-            }
-        }
+        let (dx, dw) = convolutionGradients(g, x, weight, dy, .direct)
         let expected = naiveConv2dGradients(x, weight, dy, stride: s, padding: p, dilation: d)
         #expect(relativeError(dw, expected.dw.map(Float.init)) < 1e-5, "weight gradient \(c)")
         #expect(relativeError(dx, expected.dx.map(Float.init)) < 1e-5, "input gradient \(c)")
@@ -204,21 +188,7 @@ import TestSupport
         let x = testTensor([n, cin, h, w], seed: 201, requiresGrad: false)
         let weight = testTensor([cout, cin, kh, kw], seed: 202, requiresGrad: false)
         let dy = testTensor([n, cout, g.outputHeight, g.outputWidth], seed: 203, requiresGrad: false)
-        var dx = [Float](repeating: .nan, count: x.count), dw = [Float](repeating: .nan, count: weight.count)
-        x.scalars.withUnsafeBufferPointer { xp in
-            weight.scalars.withUnsafeBufferPointer { wp in
-                dy.scalars.withUnsafeBufferPointer { dyp in
-                    dx.withUnsafeMutableBufferPointer { dxp in
-                        dw.withUnsafeMutableBufferPointer { dwp in
-                            ConvolutionKernels.backward(
-                                input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!, geometry: g,
-                                gradInput: needsInputGradient ? dxp.baseAddress : nil, gradWeight: dwp.baseAddress,
-                                gradBias: nil, algorithm: .direct)
-                        }
-                    }
-                }
-            }
-        }
+        let (dx, dw) = convolutionGradients(g, x, weight, dy, .direct, input: needsInputGradient)
         let expected = naiveConv2dGradients(x, weight, dy, stride: s, padding: p, dilation: 1)
         #expect(relativeError(dw, expected.dw.map(Float.init)) < 1e-5, "weight gradient \(c)")
         if needsInputGradient {

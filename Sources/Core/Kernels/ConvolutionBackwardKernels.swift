@@ -9,7 +9,8 @@ extension ConvolutionKernels {
         gradInput: UnsafeMutablePointer<Float>?, gradWeight: UnsafeMutablePointer<Float>?,
         gradBias: UnsafeMutablePointer<Float>?, algorithm requested: ConvAlgorithm = .automatic
     ) {
-        // the direct kernel computes input gradients of stride-1 convolutions; everything else as automatic
+        // `.direct`: the direct kernels compute what they support (weight gradients, stride-1 input gradients), the
+        // rest goes as `.automatic`
         let algorithm = requested == .direct ? .automatic : requested
         let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane
         if let gradBias { sumPlanes(gradOutput, batch: g.batch, channels: cout, plane: plane, into: gradBias) }
@@ -23,8 +24,13 @@ extension ConvolutionKernels {
                                     gradInput: gradInput, gradWeight: gradWeight)
             return
         }
-        if let gradWeight, usesDirectWeightGradient(g, requested) {
-            DirectWeightGradient.compute(input: input, gradOutput: gradOutput, geometry: g, gradWeight: gradWeight)
+        let fewChannels = usesFewChannelWeightGradient(g, requested)
+        if let gradWeight, fewChannels || usesDirectWeightGradient(g, requested) {
+            if fewChannels {
+                FewChannelWeightGradient.compute(input: input, gradOutput: gradOutput, geometry: g, gradWeight: gradWeight)
+            } else {
+                DirectWeightGradient.compute(input: input, gradOutput: gradOutput, geometry: g, gradWeight: gradWeight)
+            }
             if gradInput != nil {
                 backward(input: input, weight: weight, gradOutput: gradOutput, geometry: g, gradInput: gradInput,
                          gradWeight: nil, gradBias: nil, algorithm: requested)
@@ -37,14 +43,6 @@ extension ConvolutionKernels {
                          gradWeight: gradWeight, gradBias: nil, algorithm: algorithm)
             }
             DirectConvolution.inputGradient(gradOutput: gradOutput, weight: weight, geometry: g, gradInput: gradInput)
-            return
-        }
-        if let gradWeight, usesFewChannelWeightGradient(g, requested) {
-            FewChannelWeightGradient.compute(input: input, gradOutput: gradOutput, geometry: g, gradWeight: gradWeight)
-            if gradInput != nil {
-                backward(input: input, weight: weight, gradOutput: gradOutput, geometry: g, gradInput: gradInput,
-                         gradWeight: nil, gradBias: nil, algorithm: algorithm)
-            }
             return
         }
         if usesTaps(g, algorithm) {

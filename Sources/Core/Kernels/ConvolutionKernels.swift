@@ -111,76 +111,51 @@ public enum ConvolutionKernels {
         }
     }
 
+    /// The routing rule the specialised kernels share: `algorithm == kernel` forces the kernel where `supported`;
+    /// `.automatic` follows `DEEPLENSE_CONV_ALGORITHM` when it names a method and `automaticChoice` otherwise.
+    static func routes(_ algorithm: ConvAlgorithm, to kernel: ConvAlgorithm, supported: Bool,
+                       automaticChoice: () -> Bool) -> Bool {
+        guard supported else { return false }
+        if algorithm == kernel { return true }
+        guard algorithm == .automatic else { return false }
+        switch FFTConvolution.forcedAlgorithm {
+        case "direct": return kernel == .direct
+        case "taps": return kernel == .taps
+        case "im2col", "fft": return false
+        default: return automaticChoice()
+        }
+    }
+
     /// Whether `algorithm` sends `g`'s forward to `DirectConvolution`.
     static func usesDirect(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
-        switch algorithm {
-        case .direct: return g.batch > 0
-        case .automatic:
-            switch FFTConvolution.forcedAlgorithm {
-            case "direct": return g.batch > 0
-            case "im2col", "fft", "taps": return false
-            default: return DirectConvolution.applies(to: g)
-            }
-        case .im2col, .fft, .taps: return false
-        }
+        routes(algorithm, to: .direct, supported: g.batch > 0) { DirectConvolution.applies(to: g) }
     }
 
     /// Whether `algorithm` sends the input gradient of `g` to `DirectConvolution.inputGradient` (stride 1 only).
     static func usesDirectInputGradient(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
-        guard g.batch > 0, DirectConvolution.supportsInputGradient(g) else { return false }
-        switch algorithm {
-        case .direct: return true
-        case .automatic:
-            switch FFTConvolution.forcedAlgorithm {
-            case "direct": return true
-            case "im2col", "fft", "taps": return false
-            default: return DirectConvolution.applies(to: DirectConvolution.inputGradientGeometry(g))
-            }
-        case .im2col, .fft, .taps: return false
-        }
-    }
-
-    /// Whether `algorithm` sends the weight gradient of `g` to `DirectWeightGradient`.
-    static func usesDirectWeightGradient(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
-        guard g.batch > 0, !FewChannelWeightGradient.supports(g) || algorithm != .direct else { return false }
-        switch algorithm {
-        case .direct: return true
-        case .automatic:
-            switch FFTConvolution.forcedAlgorithm {
-            case "direct": return !FewChannelWeightGradient.supports(g)
-            case "im2col", "fft", "taps": return false
-            default: return DirectWeightGradient.applies(to: g) && !FewChannelWeightGradient.applies(to: g)
-            }
-        case .im2col, .fft, .taps: return false
+        routes(algorithm, to: .direct, supported: g.batch > 0 && DirectConvolution.supportsInputGradient(g)) {
+            DirectConvolution.applies(to: DirectConvolution.inputGradientGeometry(g))
         }
     }
 
     /// Whether `algorithm` sends the weight gradient of `g` to `FewChannelWeightGradient` (stems).
     static func usesFewChannelWeightGradient(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
-        switch algorithm {
-        case .direct: return FewChannelWeightGradient.supports(g)
-        case .automatic:
-            switch FFTConvolution.forcedAlgorithm {
-            case "direct": return FewChannelWeightGradient.supports(g)
-            case "im2col", "fft", "taps": return false
-            default: return FewChannelWeightGradient.applies(to: g)
-            }
-        case .im2col, .fft, .taps: return false
+        routes(algorithm, to: .direct, supported: FewChannelWeightGradient.supports(g)) {
+            FewChannelWeightGradient.applies(to: g)
+        }
+    }
+
+    /// Whether `algorithm` sends the weight gradient of `g` to `DirectWeightGradient` (few-channel geometries go to
+    /// `FewChannelWeightGradient`).
+    static func usesDirectWeightGradient(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
+        routes(algorithm, to: .direct, supported: g.batch > 0 && !FewChannelWeightGradient.supports(g)) {
+            DirectWeightGradient.applies(to: g)
         }
     }
 
     /// Whether `algorithm` sends `g` to `TapConvolution`.
     static func usesTaps(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
-        switch algorithm {
-        case .taps: return g.batch > 0
-        case .automatic:
-            switch FFTConvolution.forcedAlgorithm {
-            case "taps": return g.batch > 0
-            case "im2col", "fft", "direct": return false
-            default: return TapConvolution.applies(to: g)
-            }
-        case .im2col, .fft, .direct: return false
-        }
+        routes(algorithm, to: .taps, supported: g.batch > 0) { TapConvolution.applies(to: g) }
     }
 
     /// One thread's forward over `images`, tile by tile, with single-threaded GEMMs.
