@@ -1,29 +1,29 @@
 import Foundation
 
 /// Forward convolution (and the input gradient of stride-1 ones, itself a convolution) by a register-blocked
-/// micro-kernel that reads a zero-padded channels-last copy of the input directly, with no im2col matrix (the
+/// micro-kernel that reads a channels-last copy of the input directly, with no im2col matrix (the
 /// "direct convolution" of Georganas et al. 2018, "Anatomy of high-performance deep learning convolutions on SIMD
 /// architectures", SC'18, as oneDNN runs it on CPUs).
 ///
 /// The product is the im2col GEMM `Y[p, o] = sum_{t, c} X[p + offset_t, c] W[o, c, t]` with the pixel rows of
 /// its left matrix never written out: a tile of 12 output pixels keeps one input pointer per pixel, and for each tap
-/// `t` (offset `offset_t` in the padded input) and input channel `c` broadcasts the 12 pixels' values against two
+/// `t` (offset `offset_t` in the input) and input channel `c` broadcasts the 12 pixels' values against two
 /// 16-lane vectors of 32 output channels' weights, 24 fused multiply-adds into 24 accumulators that stay in registers
 /// for the whole reduction (`9 Cin` steps for a 3x3 kernel). Per step the kernel loads 2 vectors and 12 scalars and
 /// stores nothing, so multiply-adds, not memory traffic, bound it; im2col's GEMM on small maps is bounded by
 /// unrolling and packing its few, deep columns instead.
 ///
 /// Layouts:
-/// - input: `[N, Hp, Wp, Cin]` with `Hp = H + 2 padding` (likewise `Wp`), the border zero;
+/// - input: `[N, H, W, Cin]` (one register transpose per image; no padding is stored);
 /// - weights: panels of 32 output channels, `[Cout / 32][Cin][kh kw][32]` (a plain transpose of each panel's
 ///   `[32, Cin kh kw]` rows), the last panel zero-filled past `Cout`;
 /// - output: written straight into NCHW, one tile's 12 x 32 results at a time.
 ///
-/// Output pixels are ordered by which taps read inside the input (interior pixels first, then each kind of border
-/// pixel), then by image and position, and cut into tiles of 12. A tile runs only the taps that read inside the
-/// input for at least one of its pixels (the others would multiply zeros of the padding): on a 2x2 map every pixel
-/// needs 4 of the 9 taps of a padded 3x3 kernel. Each output element is computed by one tile with a fixed reduction
-/// order, so results do not depend on the thread count.
+/// Output pixels are grouped by which taps read inside the input (interior pixels first, then each kind of border
+/// pixel), ordered by image and position within a group, and cut into tiles of at most 12 that never mix groups. A
+/// tile runs exactly its group's taps, so padding is neither multiplied nor stored: on a 2x2 map every pixel needs 4
+/// of the 9 taps of a padded 3x3 kernel. Each output element is computed by one tile with a fixed reduction order, so
+/// results do not depend on the thread count.
 ///
 /// Fast only when compiled for 512-bit vectors; `applies(to:)` routes convolutions here only in such builds.
 public enum DirectConvolution {
@@ -38,13 +38,16 @@ public enum DirectConvolution {
         let geometry: ConvGeometry
         let paddedHeight: Int
         let paddedWidth: Int
-        /// Per output pixel in kernel order: offset of its tap (0, 0) in the padded input, in floats.
+        /// Per output pixel in kernel order: offset of its tap (0, 0) in the channels-last input `[N, H, W, Cin]`,
+        /// in floats (outside the image, i.e. negative or past a row, for border pixels: only their valid taps read).
         let pixelInput: [Int]
         /// Per output pixel in kernel order: offset of its channel 0 in the NCHW output.
         let pixelOutput: [Int]
+        /// Per tile: its range of pixels (at most 12, all with the same valid taps).
+        let tilePixels: [Range<Int>]
         /// Per tile: the range of `tapInput`/`tapWeight` entries it runs.
         let tileTaps: [Range<Int>]
-        /// Input offset (floats, padded channels-last) of each run tap relative to tap (0, 0).
+        /// Input offset (floats, channels-last) of each run tap relative to tap (0, 0).
         let tapInput: [Int]
         /// Weight offset (floats within a panel's channel row, i.e. `t * 32`) of each run tap.
         let tapWeight: [Int]
@@ -64,33 +67,32 @@ public enum DirectConvolution {
             }
             let groups = Dictionary(grouping: 0..<g.outputPlane, by: { maskOfPosition[$0] })
                 .sorted { ($0.key.nonzeroBitCount, $0.key) > ($1.key.nonzeroBitCount, $1.key) }
-            let imageInput = paddedHeight * paddedWidth * cin, imageOutput = g.outputChannels * g.outputPlane
-            var pixelInput: [Int] = [], pixelOutput: [Int] = [], pixelMask: [Int] = []
+            let imageInput = g.height * g.width * cin, imageOutput = g.outputChannels * g.outputPlane
+            var pixelInput: [Int] = [], pixelOutput: [Int] = []
+            var tilePixels: [Range<Int>] = [], tileTaps: [Range<Int>] = [], tapInput: [Int] = [], tapWeight: [Int] = []
             for (mask, positions) in groups {
+                let start = pixelInput.count
                 for n in 0..<g.batch {
                     for p in positions {
-                        let oy = p / g.outputWidth, ox = p % g.outputWidth
-                        pixelInput.append(n * imageInput + (oy * g.stride * paddedWidth + ox * g.stride) * cin)
+                        let y = (p / g.outputWidth) * g.stride - g.padding, x = (p % g.outputWidth) * g.stride - g.padding
+                        pixelInput.append(n * imageInput + (y * g.width + x) * cin)
                         pixelOutput.append(n * imageOutput + p)
-                        pixelMask.append(mask)
                     }
                 }
-            }
-            var tileTaps: [Range<Int>] = [], tapInput: [Int] = [], tapWeight: [Int] = []
-            var first = 0
-            while first < pixelMask.count {
-                let pixels = first..<min(first + DirectConvolution.tilePixels, pixelMask.count)
-                let mask = pixels.reduce(0) { $0 | pixelMask[$1] }
-                let start = tapInput.count
+                // tiles never mix groups, so every tap a tile runs reads inside the input for all its pixels
+                let taps = tapInput.count..<(tapInput.count + mask.nonzeroBitCount)
                 for t in 0..<k2 where mask & (1 << t) != 0 {
-                    tapInput.append(((t / kw) * g.dilation * paddedWidth + (t % kw) * g.dilation) * cin)
+                    tapInput.append(((t / kw) * g.dilation * g.width + (t % kw) * g.dilation) * cin)
                     tapWeight.append(t * DirectConvolution.panelChannels)
                 }
-                tileTaps.append(start..<tapInput.count)
-                first = pixels.upperBound
+                for first in stride(from: start, to: pixelInput.count, by: DirectConvolution.tilePixels) {
+                    tilePixels.append(first..<min(first + DirectConvolution.tilePixels, pixelInput.count))
+                    tileTaps.append(taps)
+                }
             }
             self.pixelInput = pixelInput
             self.pixelOutput = pixelOutput
+            self.tilePixels = tilePixels
             self.tileTaps = tileTaps
             self.tapInput = tapInput
             self.tapWeight = tapWeight
@@ -99,6 +101,7 @@ public enum DirectConvolution {
         var panels: Int { (geometry.outputChannels + DirectConvolution.panelChannels - 1) / DirectConvolution.panelChannels }
         var panelFloats: Int { geometry.patchSize * DirectConvolution.panelChannels }
         var paddedInputFloats: Int { geometry.batch * paddedHeight * paddedWidth * geometry.inputChannels }
+        var inputFloats: Int { geometry.batch * geometry.inputPlane * geometry.inputChannels }
     }
 
     private static let plans = LockedValue<[ConvGeometry: Plan]>([:])
@@ -131,7 +134,15 @@ public enum DirectConvolution {
         }
     }
 
-    /// NCHW input -> `[N, Hp, Wp, Cin]` with a zero border: each image's `[Cin][H W]` planes are transposed whole
+    /// NCHW input -> `[N, H, W, Cin]`: one whole-plane transpose per image.
+    static func channelsLast(_ input: UnsafePointer<Float>, _ plan: Plan, into output: UnsafeMutablePointer<Float>) {
+        let g = plan.geometry, cin = g.inputChannels, plane = g.inputPlane
+        parallelFor(g.batch) { n in
+            Transpose.matrix(input + n * cin * plane, lds: plane, output + n * plane * cin, ldd: cin, rows: cin, columns: plane)
+        }
+    }
+
+    /// NCHW input -> `[N, Hp, Wp, Cin]` with a zero border (for `DirectWeightGradient`, whose reduction runs every tap): each image's `[Cin][H W]` planes are transposed whole
     /// (rows of a few pixels would leave most of the 16 x 16 blocks partial), then copied row by row past the border.
     static func padInput(_ input: UnsafePointer<Float>, _ plan: Plan, into padded: UnsafeMutablePointer<Float>) {
         let g = plan.geometry, cin = g.inputChannels, h = g.height, w = g.width, pad = g.padding
@@ -231,7 +242,7 @@ public enum DirectConvolution {
     /// in L2 next to a block's input (at most 384 KiB: ResNet18's 64-channel 3x3 layers) and the input does not
     /// (more than 1 MiB): measured 0.91-0.95x on those layers at 150x150 and 1.07-1.30x on the deeper ones.
     static func tileBlockMajor(_ plan: Plan) -> Bool {
-        plan.panels > 1 && plan.panels * plan.panelFloats * 4 <= 384 << 10 && plan.paddedInputFloats * 4 > 1 << 20
+        plan.panels > 1 && plan.panels * plan.panelFloats * 4 <= 384 << 10 && plan.inputFloats * 4 > 1 << 20
     }
 
     /// Contiguous ranges of tile-block-major work items, one per thread, with equal numbers of multiply-adds: border
@@ -265,10 +276,10 @@ public enum DirectConvolution {
     static func run(_ plan: Plan, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                     pack: (UnsafeMutablePointer<Float>) -> Void) {
         let g = plan.geometry, weightFloats = plan.panels * plan.panelFloats
-        ScratchPool.withBuffer(count: weightFloats + plan.paddedInputFloats + 16) { work in
-            let panels = aligned(work), padded = panels + weightFloats
+        ScratchPool.withBuffer(count: weightFloats + plan.inputFloats + 16) { work in
+            let panels = aligned(work), channelsLastInput = panels + weightFloats
             pack(panels)
-            padInput(input, plan, into: padded)
+            channelsLast(input, plan, into: channelsLastInput)
             let tiles = plan.tileTaps.count, cout = g.outputChannels, plane = g.outputPlane, cin = g.inputChannels
             plan.pixelInput.withUnsafeBufferPointer { pixelInput in
             plan.pixelOutput.withUnsafeBufferPointer { pixelOutput in
@@ -289,11 +300,11 @@ public enum DirectConvolution {
                             p = item / tiles
                             tile = item - p * tiles
                         }
-                        let first = tile * tilePixels, count = min(tilePixels, pixelInput.count - first)
+                        let first = plan.tilePixels[tile].lowerBound, count = plan.tilePixels[tile].count
                         let taps = plan.tileTaps[tile]
                         let channels = min(panelChannels, cout - p * panelChannels)
                         computeTile(
-                            padded: padded, pixels: pixelInput.baseAddress! + first, count: count,
+                            input: channelsLastInput, pixels: pixelInput.baseAddress! + first, count: count,
                             tapInput: tapInput.baseAddress! + taps.lowerBound,
                             tapWeight: tapWeight.baseAddress! + taps.lowerBound, tapCount: taps.count,
                             inputChannels: cin, stepStride: g.kernelHeight * g.kernelWidth * panelChannels,
@@ -314,13 +325,13 @@ public enum DirectConvolution {
     /// One tile: `count <= 12` pixels x `channels <= 32` output channels of one panel, reduced over the tile's taps
     /// and all input channels, stored to `output[outputOffsets[j] + o * plane]`.
     static func computeTile(
-        padded: UnsafePointer<Float>, pixels: UnsafePointer<Int>, count: Int,
+        input: UnsafePointer<Float>, pixels: UnsafePointer<Int>, count: Int,
         tapInput: UnsafePointer<Int>, tapWeight: UnsafePointer<Int>, tapCount: Int,
         inputChannels: Int, stepStride: Int, panel: UnsafePointer<Float>,
         output: UnsafeMutablePointer<Float>, outputOffsets: UnsafePointer<Int>, channels: Int, plane: Int
     ) {
         // pixels past `count` repeat the first one; their results are dropped
-        @inline(__always) func base(_ j: Int) -> UnsafePointer<Float> { padded + pixels[j < count ? j : 0] }
+        @inline(__always) func base(_ j: Int) -> UnsafePointer<Float> { input + pixels[j < count ? j : 0] }
         let b0 = base(0), b1 = base(1), b2 = base(2), b3 = base(3), b4 = base(4), b5 = base(5)
         let b6 = base(6), b7 = base(7), b8 = base(8), b9 = base(9), b10 = base(10), b11 = base(11)
         var l0 = Vector(), l1 = Vector(), l2 = Vector(), l3 = Vector(), l4 = Vector(), l5 = Vector()
