@@ -36,8 +36,6 @@ public enum DirectConvolution {
     /// Pixel order, tiles and tap lists of one geometry (built once and cached).
     final class Plan: @unchecked Sendable {
         let geometry: ConvGeometry
-        let paddedHeight: Int
-        let paddedWidth: Int
         /// Per output pixel in kernel order: offset of its tap (0, 0) in the channels-last input `[N, H, W, Cin]`,
         /// in floats (outside the image, i.e. negative or past a row, for border pixels: only their valid taps read).
         let pixelInput: [Int]
@@ -54,8 +52,6 @@ public enum DirectConvolution {
 
         init(_ g: ConvGeometry) {
             geometry = g
-            paddedHeight = g.height + 2 * g.padding
-            paddedWidth = g.width + 2 * g.padding
             let cin = g.inputChannels, kw = g.kernelWidth, k2 = g.kernelHeight * kw
             // the taps that read inside the input at each output position
             var maskOfPosition = [Int](repeating: 0, count: g.outputPlane)
@@ -100,7 +96,6 @@ public enum DirectConvolution {
 
         var panels: Int { (geometry.outputChannels + DirectConvolution.panelChannels - 1) / DirectConvolution.panelChannels }
         var panelFloats: Int { geometry.patchSize * DirectConvolution.panelChannels }
-        var paddedInputFloats: Int { geometry.batch * paddedHeight * paddedWidth * geometry.inputChannels }
         var inputFloats: Int { geometry.batch * geometry.inputPlane * geometry.inputChannels }
     }
 
@@ -139,37 +134,6 @@ public enum DirectConvolution {
         let g = plan.geometry, cin = g.inputChannels, plane = g.inputPlane
         parallelFor(g.batch) { n in
             Transpose.matrix(input + n * cin * plane, lds: plane, output + n * plane * cin, ldd: cin, rows: cin, columns: plane)
-        }
-    }
-
-    /// NCHW input -> `[N, Hp, Wp, Cin]` with a zero border (for `DirectWeightGradient`, whose reduction runs every tap): each image's `[Cin][H W]` planes are transposed whole
-    /// (rows of a few pixels would leave most of the 16 x 16 blocks partial), then copied row by row past the border.
-    static func padInput(_ input: UnsafePointer<Float>, _ plan: Plan, into padded: UnsafeMutablePointer<Float>) {
-        let g = plan.geometry, cin = g.inputChannels, h = g.height, w = g.width, pad = g.padding
-        let hp = plan.paddedHeight, wp = plan.paddedWidth, imageFloats = hp * wp * cin, rowFloats = w * cin
-        parallelChunks(g.batch) { images in
-            if pad == 0 {
-                for n in images {
-                    Transpose.matrix(input + n * cin * h * w, lds: h * w, padded + n * imageFloats, ldd: cin,
-                                     rows: cin, columns: h * w)
-                }
-                return
-            }
-            ScratchPool.withBuffer(count: h * rowFloats) { staging in
-                for n in images {
-                    Transpose.matrix(input + n * cin * h * w, lds: h * w, staging, ldd: cin, rows: cin, columns: h * w)
-                    let image = padded + n * imageFloats
-                    image.update(repeating: 0, count: pad * wp * cin + pad * cin)
-                    for y in 0..<h {
-                        let row = image + ((y + pad) * wp + pad) * cin
-                        row.update(from: staging + y * rowFloats, count: rowFloats)
-                        // right border of this row and left border of the next
-                        (row + rowFloats).update(repeating: 0, count: (wp - w) * cin)
-                    }
-                    let written = ((pad + h) * wp + pad) * cin
-                    (image + written).update(repeating: 0, count: imageFloats - written)
-                }
-            }
         }
     }
 
@@ -237,7 +201,7 @@ public enum DirectConvolution {
     static let blockTiles = 32
 
     /// The order of the (panel, tile) work items. Panel-major keeps one weight panel in L2 while every tile passes
-    /// and streams the padded input once per panel; tile-block-major keeps all weights in L2 while every panel
+    /// and streams the input once per panel; tile-block-major keeps all weights in L2 while every panel
     /// passes over a block of tiles and streams the input once. The second pays only when all packed weights fit
     /// in L2 next to a block's input (at most 384 KiB: ResNet18's 64-channel 3x3 layers) and the input does not
     /// (more than 1 MiB): measured 0.91-0.95x on those layers at 150x150 and 1.07-1.30x on the deeper ones.

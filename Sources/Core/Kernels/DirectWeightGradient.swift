@@ -1,5 +1,6 @@
 /// Weight gradient of a convolution by a register-blocked reduction over output pixels, with no im2col matrix: the
-/// weight-update counterpart of `DirectConvolution` (same padded channels-last input).
+/// weight-update counterpart of `DirectConvolution`, on a zero-padded channels-last copy of the input (its
+/// reduction runs every tap for every pixel, so the border must hold zeros).
 ///
 /// `dW[o][c][t] = sum_q dY[q][o] X[q + offset_t][c]` over all output pixels `q` of the batch. A tile is 32 output
 /// channels (two 16-lane vectors of a channels-last copy of `dY`) x 12 consecutive input channels at one tap (12
@@ -29,30 +30,30 @@ enum DirectWeightGradient {
     static func compute(input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, geometry g: ConvGeometry,
                         gradWeight: UnsafeMutablePointer<Float>) {
         guard g.batch > 0 else { gradWeight.update(repeating: 0, count: g.outputChannels * g.patchSize); return }
-        let plan = DirectConvolution.plan(g)
+        let paddedHeight = g.height + 2 * g.padding, paddedWidth = g.width + 2 * g.padding
+        let imageFloats = paddedHeight * paddedWidth * g.inputChannels, paddedFloats = g.batch * imageFloats
         let cin = g.inputChannels, cout = g.outputChannels, k2 = g.kernelHeight * g.kernelWidth, plane = g.outputPlane
         let pixels = g.batch * plane, panels = (cout + tileOutputs - 1) / tileOutputs, ldy = panels * tileOutputs
         let channelBlocks = (cin + tileChannels - 1) / tileChannels, tiles = panels * k2 * channelBlocks
         let tileFloats = tileChannels * tileOutputs
         // padded input (+ slack: a short channel block reads past the last pixel), channels-last dY, partial sums
-        let sizes = [plan.paddedInputFloats + 16, pixels * ldy, tiles * tileFloats]
+        let sizes = [paddedFloats + 16, pixels * ldy, tiles * tileFloats]
         ScratchPool.withBuffer(count: sizes.reduce(0, +)) { work in
             let padded = work, dy = padded + sizes[0], partials = dy + sizes[1]
-            DirectConvolution.padInput(input, plan, into: padded)
-            (padded + plan.paddedInputFloats).update(repeating: 0, count: 16)
+            padInput(input, g, into: padded)
+            (padded + paddedFloats).update(repeating: 0, count: 16)
             parallelFor(g.batch) { image in
                 let rows = dy + image * plane * ldy
                 Transpose.matrix(gradOutput + image * cout * plane, lds: plane, rows, ldd: ldy, rows: cout, columns: plane)
                 if ldy > cout { for p in 0..<plane { (rows + p * ldy + cout).update(repeating: 0, count: ldy - cout) } }
             }
             // offset of each output pixel's tap (0, 0) in the padded input, image-major
-            let imageFloats = plan.paddedHeight * plan.paddedWidth * cin
             var bases = [Int](repeating: 0, count: pixels)
             for image in 0..<g.batch {
                 for oy in 0..<g.outputHeight {
                     for ox in 0..<g.outputWidth {
                         bases[(image * g.outputHeight + oy) * g.outputWidth + ox] =
-                            image * imageFloats + (oy * g.stride * plan.paddedWidth + ox * g.stride) * cin
+                            image * imageFloats + (oy * g.stride * paddedWidth + ox * g.stride) * cin
                     }
                 }
             }
@@ -66,7 +67,7 @@ enum DirectWeightGradient {
                             // tile = (panel * k2 + t) * channelBlocks + block
                             let block = tile % channelBlocks, t = (tile / channelBlocks) % k2
                             let panel = tile / (channelBlocks * k2)
-                            let tapOffset = ((t / g.kernelWidth) * g.dilation * plan.paddedWidth
+                            let tapOffset = ((t / g.kernelWidth) * g.dilation * paddedWidth
                                 + (t % g.kernelWidth) * g.dilation) * cin
                             accumulate(dy: dy + first * ldy + panel * tileOutputs, ldy: ldy,
                                        input: padded + tapOffset + block * tileChannels, bases: bases.baseAddress! + first,
@@ -84,6 +85,38 @@ enum DirectWeightGradient {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// NCHW input -> `[N, H + 2 padding, W + 2 padding, Cin]` with a zero border: each image's `[Cin][H W]` planes are
+    /// transposed whole (rows of a few pixels would leave most 16 x 16 blocks partial), then copied row by row past
+    /// the border.
+    static func padInput(_ input: UnsafePointer<Float>, _ g: ConvGeometry, into padded: UnsafeMutablePointer<Float>) {
+        let cin = g.inputChannels, h = g.height, w = g.width, pad = g.padding
+        let hp = h + 2 * pad, wp = w + 2 * pad, imageFloats = hp * wp * cin, rowFloats = w * cin
+        parallelChunks(g.batch) { images in
+            if pad == 0 {
+                for n in images {
+                    Transpose.matrix(input + n * cin * h * w, lds: h * w, padded + n * imageFloats, ldd: cin,
+                                     rows: cin, columns: h * w)
+                }
+                return
+            }
+            ScratchPool.withBuffer(count: h * rowFloats) { staging in
+                for n in images {
+                    Transpose.matrix(input + n * cin * h * w, lds: h * w, staging, ldd: cin, rows: cin, columns: h * w)
+                    let image = padded + n * imageFloats
+                    image.update(repeating: 0, count: pad * wp * cin + pad * cin)
+                    for y in 0..<h {
+                        let row = image + ((y + pad) * wp + pad) * cin
+                        row.update(from: staging + y * rowFloats, count: rowFloats)
+                        // right border of this row and left border of the next
+                        (row + rowFloats).update(repeating: 0, count: (wp - w) * cin)
+                    }
+                    let written = ((pad + h) * wp + pad) * cin
+                    (image + written).update(repeating: 0, count: imageFloats - written)
                 }
             }
         }
