@@ -84,6 +84,8 @@ public enum ConvolutionKernels {
         let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane
         if let plan = FFTConvolution.plan(for: g, algorithm: algorithm) {
             FFTConvolution.forward(plan, input: input, weight: weight, output: output)
+        } else if usesPointwise(g, algorithm) {
+            PointwiseConvolution.forward(input: input, weight: weight, geometry: g, output: output)
         } else if usesDirect(g, algorithm) {
             DirectConvolution.forward(input: input, weight: weight, geometry: g, output: output)
         } else if usesTaps(g, algorithm) {
@@ -129,6 +131,13 @@ public enum ConvolutionKernels {
     /// Whether `algorithm` sends `g`'s forward to `DirectConvolution`.
     static func usesDirect(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
         routes(algorithm, to: .direct, supported: g.batch > 0) { DirectConvolution.applies(to: g) }
+    }
+
+    /// Whether `algorithm` sends `g`'s forward to `PointwiseConvolution` (1x1 kernels; `.direct` forces it).
+    static func usesPointwise(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
+        routes(algorithm, to: .direct, supported: g.batch > 0 && g.kernelHeight == 1 && g.kernelWidth == 1) {
+            PointwiseConvolution.applies(to: g)
+        }
     }
 
     /// Whether `algorithm` sends the input gradient of `g` to `DirectConvolution.inputGradient` (stride 1 only).
