@@ -23,7 +23,8 @@ let package = Package(
         .systemLibrary(
             name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "Core", dependencies: ["CFFTW", "CBLAS"]),
+        .target(name: "CKernels"),
+        .target(name: "Core", dependencies: ["CFFTW", "CBLAS", "CKernels"]),
         .target(name: "Lensing", dependencies: ["Core", "CFFTW"]),
         .target(name: "Equivariant", dependencies: ["Core", "CFFTW"]),
         .target(name: "Backbones", dependencies: ["Core", "Equivariant"]),

@@ -156,16 +156,19 @@ func convolutionGradients(_ g: ConvGeometry, _ x: Tensor, _ w: Tensor, _ dy: Ten
     }
 
     /// Blocked transposes against the definition: full 16 x 16 blocks, bands of 16 rows with partial blocks read
-    /// in registers (dense rows of 9, as for 3x3 weights) or element by element at the matrix end, short edges.
+    /// in registers (dense rows of 9, as for 3x3 weights) or element by element at the matrix end, short edges; with
+    /// the Swift blocks and, on AVX-512 CPUs, the intrinsics.
     @Test(arguments: [(16, 16, 3, 5), (33, 47, 3, 5), (5, 40, 3, 5), (48, 3, 3, 5), (1, 1, 3, 5), (48, 9, 0, 0),
-                      (50, 9, 0, 7)])
-    func transposeMatchesDefinition(_ shape: (Int, Int, Int, Int)) {
+                      (50, 9, 0, 7)], [false, true])
+    func transposeMatchesDefinition(_ shape: (Int, Int, Int, Int), avx512: Bool) {
+        guard !avx512 || Transpose.usesAVX512Blocks else { return }
         let (rows, columns) = (shape.0, shape.1), lds = columns + shape.2, ldd = rows + shape.3
         let source = (0..<(rows * lds)).map { Float($0) }
         var destination = [Float](repeating: -1, count: columns * ldd)
         source.withUnsafeBufferPointer { s in
             destination.withUnsafeMutableBufferPointer { d in
-                Transpose.matrix(s.baseAddress!, lds: lds, d.baseAddress!, ldd: ldd, rows: rows, columns: columns)
+                Transpose.matrix(s.baseAddress!, lds: lds, d.baseAddress!, ldd: ldd, rows: rows, columns: columns,
+                                 avx512: avx512)
             }
         }
         for i in 0..<rows {

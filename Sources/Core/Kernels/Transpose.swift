@@ -1,31 +1,49 @@
+import CKernels
+
 /// Out-of-place float matrix transposes for layout changes (channels-first <-> channels-last, weight panels).
 ///
 /// Full 16 x 16 blocks are transposed in registers by four rounds of pairwise interleaves (round `s` pairs the
 /// rows whose index differs in bit `3 - s`: the low halves interleave into the row with that bit clear, the high
 /// halves into the row with it set; after four rounds row and column bits have swapped). Compiled for AVX-512 each
 /// interleave is one two-source permute, so a block costs 64 permutes, 16 loads and 16 stores instead of 256
-/// scalar loads and stores.
+/// scalar loads and stores. On AVX-512 CPUs the blocks go to `CKernels` instead, whose four rounds (two within
+/// 128-bit lanes, two of whole lanes) are single cheap shuffles: measured 2.1x faster per block than the permutes
+/// Swift's generic shuffles compile to.
 enum Transpose {
     typealias Vector = SIMD16<Float>
+
+    /// Whether blocks go to the AVX-512 intrinsics (`CKernels`), checked once.
+    static let usesAVX512Blocks = OpenBLASCore.cpuSupportsAVX512
 
     /// `destination[j * ldd + i] = source[i * lds + j]` for `i < rows`, `j < columns`.
     ///
     /// A band of 16 rows whose last columns do not fill a block still goes through registers when reading 16
     /// columns stays inside the matrix (only the valid output rows are stored); other edges go element by element.
+    /// `avx512` picks the block kernel (tests run both).
     static func matrix(_ source: UnsafePointer<Float>, lds: Int, _ destination: UnsafeMutablePointer<Float>, ldd: Int,
-                       rows: Int, columns: Int) {
+                       rows: Int, columns: Int, avx512: Bool = usesAVX512Blocks) {
         let fullRows = rows / 16 * 16, fullColumns = columns / 16 * 16, extent = (rows - 1) * lds + columns
         var i = 0
         while i < fullRows {
-            var j = 0
-            while j < fullColumns {
-                block16(source + i * lds + j, lds, destination + j * ldd + i, ldd)
-                j += 16
+            if avx512 {
+                deeplense_transpose_blocks_avx512(source + i * lds, lds, destination + i, ldd, 16, fullColumns)
+            } else {
+                var j = 0
+                while j < fullColumns {
+                    block16(source + i * lds + j, lds, destination + j * ldd + i, ldd)
+                    j += 16
+                }
             }
             if fullColumns < columns {
                 if (i + 15) * lds + fullColumns + 16 <= extent {
-                    block16(source + i * lds + fullColumns, lds, destination + fullColumns * ldd + i, ldd,
-                            storedRows: columns - fullColumns)
+                    let stored = columns - fullColumns
+                    if avx512 {
+                        deeplense_transpose_block_avx512(source + i * lds + fullColumns, lds,
+                                                         destination + fullColumns * ldd + i, ldd, stored)
+                    } else {
+                        block16(source + i * lds + fullColumns, lds, destination + fullColumns * ldd + i, ldd,
+                                storedRows: stored)
+                    }
                 } else {
                     for r in i..<(i + 16) {
                         for c in fullColumns..<columns { destination[c * ldd + r] = source[r * lds + c] }
