@@ -112,12 +112,13 @@ func convolutionGradients(_ g: ConvGeometry, _ x: Tensor, _ w: Tensor, _ dy: Ten
 
     /// Weight gradients by the direct reduction against float64 sums (through `.direct` routing, which sends
     /// few-channel geometries to `FewChannelWeightGradient` instead): 3x3 stride 1 and 2, 1x1 stride 2, 5x5, dilation 2,
-    /// input channel counts that leave a short block of 12, output channels that leave a partial 32-channel panel,
-    /// pixel counts beyond one block of 256.
+    /// input channel counts that leave a short block of 12 or end in blocks of 8 (8, 16, 40), output channels that
+    /// leave a partial 32-channel panel, pixel counts beyond one block of 256.
     @Test(arguments: [
         // (n, cin, cout, h, w, k, stride, padding, dilation)
         (2, 16, 40, 9, 9, 3, 1, 1, 1), (3, 13, 32, 8, 7, 3, 2, 1, 1), (2, 24, 33, 6, 6, 1, 2, 0, 1),
         (2, 5, 7, 9, 8, 5, 1, 2, 1), (2, 12, 20, 9, 9, 3, 1, 2, 2), (5, 17, 64, 12, 12, 3, 1, 1, 1),
+        (2, 40, 32, 7, 7, 3, 1, 1, 1), (2, 8, 36, 6, 6, 3, 2, 1, 1),
     ])
     func weightGradientMatchesFloat64Reference(_ c: (Int, Int, Int, Int, Int, Int, Int, Int, Int)) {
         let (n, cin, cout, h, w, k, s, p, d) = c
@@ -153,6 +154,23 @@ func convolutionGradients(_ g: ConvGeometry, _ x: Tensor, _ w: Tensor, _ dy: Ten
         #expect(plan.tileTaps.count == 8)
         #expect(plan.tileTaps.allSatisfy { $0.count == 4 })
         #expect(plan.pixelOutput.count == 96 && Set(plan.pixelOutput).count == 96)
+    }
+
+    /// Weight-gradient channel blocks: 12 wide, then 8 wide for the rest of a multiple of 4; otherwise one short block.
+    @Test func weightGradientChannelBlocks() {
+        func widths(_ cin: Int) -> [Int] { DirectWeightGradient.channelBlocks(cin).map(\.count) }
+        #expect(widths(64) == [12, 12, 12, 12, 8, 8])
+        #expect(widths(128) == Array(repeating: 12, count: 10) + [8])
+        #expect(widths(48) == [12, 12, 12, 12])
+        #expect(widths(16) == [8, 8])
+        #expect(widths(8) == [8])
+        #expect(widths(17) == [12, 5])
+        #expect(widths(4) == [4])
+        for cin in 1...80 {
+            let blocks = DirectWeightGradient.channelBlocks(cin)
+            #expect(blocks.first?.lowerBound == 0 && blocks.last?.upperBound == cin, "\(cin)")
+            #expect(zip(blocks, blocks.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }, "\(cin)")
+        }
     }
 
     /// Blocked transposes against the definition: full 16 x 16 blocks, bands of 16 rows with partial blocks read

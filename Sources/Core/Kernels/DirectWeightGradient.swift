@@ -5,7 +5,8 @@
 /// `dW[o][c][t] = sum_q dY[q][o] X[q + offset_t][c]` over all output pixels `q` of the batch. A tile is 32 output
 /// channels (two 16-lane vectors of a channels-last copy of `dY`) x 12 consecutive input channels at one tap (12
 /// broadcasts from one pixel's run of the padded input): per pixel 2 vector loads and 12 broadcasts feed 24 fused
-/// multiply-adds into 24 accumulators. Pixels go in blocks of `blockPixels`; every tile of a thread passes over a
+/// multiply-adds into 24 accumulators (tiles of 8 channels, 16 accumulators, take the rest of the channels; see
+/// `channelBlocks`). Pixels go in blocks of `blockPixels`; every tile of a thread passes over a
 /// block while its `dY` rows and input pixels are still in cache, and tiles keep their partial sums in memory between
 /// blocks. Tiles are split over the threads, each reduced over all pixels in a fixed order: results do not depend on
 /// the thread count.
@@ -34,7 +35,7 @@ enum DirectWeightGradient {
         let imageFloats = paddedHeight * paddedWidth * g.inputChannels, paddedFloats = g.batch * imageFloats
         let cin = g.inputChannels, cout = g.outputChannels, k2 = g.kernelHeight * g.kernelWidth, plane = g.outputPlane
         let pixels = g.batch * plane, panels = (cout + tileOutputs - 1) / tileOutputs, ldy = panels * tileOutputs
-        let channelBlocks = (cin + tileChannels - 1) / tileChannels, tiles = panels * k2 * channelBlocks
+        let blocks = channelBlocks(cin), channelBlocks = blocks.count, tiles = panels * k2 * channelBlocks
         let tileFloats = tileChannels * tileOutputs
         // padded input (+ slack: a short channel block reads past the last pixel), channels-last dY, partial sums
         let sizes = [paddedFloats + 16, pixels * ldy, tiles * tileFloats]
@@ -69,17 +70,22 @@ enum DirectWeightGradient {
                             let panel = tile / (channelBlocks * k2)
                             let tapOffset = ((t / g.kernelWidth) * g.dilation * paddedWidth
                                 + (t % g.kernelWidth) * g.dilation) * cin
-                            accumulate(dy: dy + first * ldy + panel * tileOutputs, ldy: ldy,
-                                       input: padded + tapOffset + block * tileChannels, bases: bases.baseAddress! + first,
-                                       count: count, partial: partials + tile * tileFloats)
+                            let input = padded + tapOffset + blocks[block].lowerBound
+                            let dyBlock = dy + first * ldy + panel * tileOutputs, partial = partials + tile * tileFloats
+                            if blocks[block].count == narrowChannels {
+                                accumulate(dy: dyBlock, ldy: ldy, input: input, bases: bases.baseAddress! + first,
+                                           count: count, partial: partial, wide: false)
+                            } else {
+                                accumulate(dy: dyBlock, ldy: ldy, input: input, bases: bases.baseAddress! + first,
+                                           count: count, partial: partial, wide: true)
+                            }
                         }
                         first += count
                     }
                     for tile in mine {
                         let block = tile % channelBlocks, t = (tile / channelBlocks) % k2
                         let panel = tile / (channelBlocks * k2), partial = partials + tile * tileFloats
-                        for j in 0..<min(tileChannels, cin - block * tileChannels) {
-                            let c = block * tileChannels + j
+                        for (j, c) in blocks[block].enumerated() {
                             for o in 0..<min(tileOutputs, cout - panel * tileOutputs) {
                                 gradWeight[((panel * tileOutputs + o) * cin + c) * k2 + t] = partial[j * tileOutputs + o]
                             }
@@ -88,6 +94,20 @@ enum DirectWeightGradient {
                 }
             }
         }
+    }
+
+    /// Input channels of a narrow tile (eight broadcasts, 16 accumulators).
+    static let narrowChannels = 8
+
+    /// The input-channel blocks of the tiles: 12 wide, with the rest of a multiple of 4 as one or two blocks of 8, so
+    /// that no broadcast lane idles (64 channels: 4 x 12 + 2 x 8 instead of 6 x 12 with the last block a third used);
+    /// other channel counts end in one partial 12-wide block.
+    static func channelBlocks(_ cin: Int) -> [Range<Int>] {
+        let narrow = cin % 4 == 0 && cin >= 16 ? [0, 2, 1][(cin % tileChannels) / 4] : (cin == narrowChannels ? 1 : 0)
+        let wideEnd = cin - narrow * narrowChannels
+        var blocks = stride(from: 0, to: wideEnd, by: tileChannels).map { $0..<min($0 + tileChannels, wideEnd) }
+        for k in 0..<narrow { blocks.append((wideEnd + k * narrowChannels)..<(wideEnd + (k + 1) * narrowChannels)) }
+        return blocks
     }
 
     /// NCHW input -> `[N, H + 2 padding, W + 2 padding, Cin]` with a zero border: each image's `[Cin][H W]` planes are
@@ -122,10 +142,11 @@ enum DirectWeightGradient {
         }
     }
 
-    /// Adds `count` pixels' products to one tile's partial sums (`[12 input channels][32 outputs]`).
+    /// Adds `count` pixels' products to one tile's partial sums (`[12 input channels][32 outputs]`; the first 8
+    /// channels only when not `wide`: callers pass a literal, so each call site compiles to one of the two kernels).
     @inline(__always)
     static func accumulate(dy: UnsafePointer<Float>, ldy: Int, input: UnsafePointer<Float>, bases: UnsafePointer<Int>,
-                           count: Int, partial: UnsafeMutablePointer<Float>) {
+                           count: Int, partial: UnsafeMutablePointer<Float>, wide: Bool) {
         let p = UnsafeMutableRawPointer(partial)
         @inline(__always) func load(_ k: Int) -> Vector { p.loadUnaligned(fromByteOffset: k * 64, as: Vector.self) }
         var l0 = load(0), h0 = load(1), l1 = load(2), h1 = load(3), l2 = load(4), h2 = load(5)
@@ -145,16 +166,19 @@ enum DirectWeightGradient {
             b = Vector(repeating: x[5]); l5.addProduct(lo, b); h5.addProduct(hi, b)
             b = Vector(repeating: x[6]); l6.addProduct(lo, b); h6.addProduct(hi, b)
             b = Vector(repeating: x[7]); l7.addProduct(lo, b); h7.addProduct(hi, b)
-            b = Vector(repeating: x[8]); l8.addProduct(lo, b); h8.addProduct(hi, b)
-            b = Vector(repeating: x[9]); l9.addProduct(lo, b); h9.addProduct(hi, b)
-            b = Vector(repeating: x[10]); l10.addProduct(lo, b); h10.addProduct(hi, b)
-            b = Vector(repeating: x[11]); l11.addProduct(lo, b); h11.addProduct(hi, b)
+            if wide {
+                b = Vector(repeating: x[8]); l8.addProduct(lo, b); h8.addProduct(hi, b)
+                b = Vector(repeating: x[9]); l9.addProduct(lo, b); h9.addProduct(hi, b)
+                b = Vector(repeating: x[10]); l10.addProduct(lo, b); h10.addProduct(hi, b)
+                b = Vector(repeating: x[11]); l11.addProduct(lo, b); h11.addProduct(hi, b)
+            }
             d += step
         }
         @inline(__always) func store(_ k: Int, _ v: Vector) { p.storeBytes(of: v, toByteOffset: k * 64, as: Vector.self) }
         store(0, l0); store(1, h0); store(2, l1); store(3, h1); store(4, l2); store(5, h2)
         store(6, l3); store(7, h3); store(8, l4); store(9, h4); store(10, l5); store(11, h5)
-        store(12, l6); store(13, h6); store(14, l7); store(15, h7); store(16, l8); store(17, h8)
-        store(18, l9); store(19, h9); store(20, l10); store(21, h10); store(22, l11); store(23, h11)
+        store(12, l6); store(13, h6); store(14, l7); store(15, h7)
+        guard wide else { return }
+        store(16, l8); store(17, h8); store(18, l9); store(19, h9); store(20, l10); store(21, h10); store(22, l11); store(23, h11)
     }
 }
