@@ -156,6 +156,28 @@ func convolutionGradients(_ g: ConvGeometry, _ x: Tensor, _ w: Tensor, _ dy: Ten
         #expect(plan.pixelOutput.count == 96 && Set(plan.pixelOutput).count == 96)
     }
 
+    /// The weight gradient's plan lists, per tap, the output pixels whose tap reads inside the input: on 4x4 maps with
+    /// padding 1 the corner tap reaches 3 x 3 of them, the centre tap all 16; stride 2 on 8x8 inputs (4x4 outputs)
+    /// loses the first row and column for the top-left tap only.
+    @Test func weightGradientPlanSkipsPadding() {
+        func counts(_ h: Int, _ stride: Int) -> [Int] {
+            let g = ConvGeometry(batch: 2, inputChannels: 16, height: h, width: h, outputChannels: 32, kernelHeight: 3,
+                                 kernelWidth: 3, stride: stride, padding: 1)
+            let plan = DirectWeightGradient.Plan(g)
+            return (0..<9).map { plan.blockBounds[$0 * (plan.blocks + 1) + plan.blocks] - plan.blockBounds[$0 * (plan.blocks + 1)] }
+        }
+        #expect(counts(4, 1) == [18, 24, 18, 24, 32, 24, 18, 24, 18])
+        #expect(counts(8, 2) == [18, 24, 24, 24, 32, 32, 24, 32, 32])
+        // routing: 4x4 maps with at most 2^20 weights here (fast builds), 2x2 maps and larger weights tap-wise
+        func g(_ channels: Int, _ size: Int) -> ConvGeometry {
+            ConvGeometry(batch: 32, inputChannels: channels, height: size, width: size, outputChannels: channels,
+                         kernelHeight: 3, kernelWidth: 3, padding: 1)
+        }
+        #expect(DirectWeightGradient.applies(to: g(256, 4)) == DirectConvolution.isFastOnThisBuild)
+        #expect(!DirectWeightGradient.applies(to: g(512, 5)))
+        #expect(!DirectWeightGradient.applies(to: g(128, 2)))
+    }
+
     /// Weight-gradient channel blocks: 12 wide, then 8 wide for the rest of a multiple of 4; otherwise one short block.
     @Test func weightGradientChannelBlocks() {
         func widths(_ cin: Int) -> [Int] { DirectWeightGradient.channelBlocks(cin).map(\.count) }

@@ -1,14 +1,14 @@
 /// Weight gradient of a convolution by a register-blocked reduction over output pixels, with no im2col matrix: the
-/// weight-update counterpart of `DirectConvolution`, on a zero-padded channels-last copy of the input (its
-/// reduction runs every tap for every pixel, so the border must hold zeros).
+/// weight-update counterpart of `DirectConvolution`, on a channels-last copy of the input.
 ///
-/// `dW[o][c][t] = sum_q dY[q][o] X[q + offset_t][c]` over all output pixels `q` of the batch. A tile is 32 output
-/// channels (two 16-lane vectors of a channels-last copy of `dY`) x 12 consecutive input channels at one tap (12
-/// broadcasts from one pixel's run of the padded input): per pixel 2 vector loads and 12 broadcasts feed 24 fused
-/// multiply-adds into 24 accumulators (tiles of 8 channels, 16 accumulators, take the rest of the channels; see
-/// `channelBlocks`). Pixels go in blocks of `blockPixels`; every tile of a thread passes over a
+/// `dW[o][c][t] = sum_q dY[q][o] X[q + offset_t][c]` over the output pixels `q` of the batch whose tap `t` reads
+/// inside the input (the others would add products with zero padding, 8-16 % of the work on ResNet18's 8x8 and 16x16
+/// maps). A tile is 32 output channels (two 16-lane vectors of a channels-last copy of `dY`) x 12 consecutive input
+/// channels at one tap (12 broadcasts from one pixel's run of the input): per pixel 2 vector loads and 12 broadcasts
+/// feed 24 fused multiply-adds into 24 accumulators (tiles of 8 channels, 16 accumulators, take the rest of the
+/// channels; see `channelBlocks`). Pixels go in blocks of `blockPixels`; every tile of a thread passes over a
 /// block while its `dY` rows and input pixels are still in cache, and tiles keep their partial sums in memory between
-/// blocks. Tiles are split over the threads, each reduced over all pixels in a fixed order: results do not depend on
+/// blocks. Tiles are split over the threads, each reduced over its pixels in a fixed order: results do not depend on
 /// the thread count.
 enum DirectWeightGradient {
     typealias Vector = SIMD16<Float>
@@ -20,67 +20,119 @@ enum DirectWeightGradient {
     static let blockPixels = 256
 
     /// Whether automatic routing computes `g`'s weight gradient here: where `DirectConvolution` runs the forward,
-    /// over at least 32 output channels, on output maps larger than `TapConvolution`'s (the reduction does not skip
-    /// taps that read padding, which on 2x2 and 5x5 maps are a large share: measured 1.1-2x slower there than the
-    /// tap-wise products, 0.84-0.98x of im2col on the larger maps).
+    /// over at least 32 output channels, on output maps larger than `TapConvolution`'s, and on maps of 16-25 pixels
+    /// when the weights have at most 2^20 entries. Measured against the tap-wise products (A/B, backward of ResNet18's
+    /// shapes): 4x4 maps `64-l3-256x256-k3s1` 0.82-0.87x, `64-l3-128x256-k3s2` 0.92-1.02x; larger weights lose, as
+    /// every 256-pixel block reads and writes all partial sums (`150-l4` on 5x5 maps 1.02-1.06x, `64-l4` on 2x2 maps
+    /// 1.12-1.45x, where the tap-wise products of depth `Cin` over few pixels pack well).
     static func applies(to g: ConvGeometry) -> Bool {
-        DirectConvolution.applies(to: g) && g.outputChannels >= tileOutputs && g.outputPlane > TapConvolution.maximumPlane
+        guard DirectConvolution.applies(to: g) && g.outputChannels >= tileOutputs else { return false }
+        return g.outputPlane > TapConvolution.maximumPlane
+            || (g.outputPlane >= 16 && g.outputChannels * g.patchSize <= 1 << 20)
+    }
+
+    /// Per tap, the output pixels whose tap reads inside the input, cut at pixel-block boundaries (built once per
+    /// geometry and cached).
+    final class Plan: @unchecked Sendable {
+        /// Per output pixel (image-major): offset of its tap (0, 0) in the channels-last input `[N, H, W, Cin]`
+        /// (outside the image for border pixels: only their valid taps read).
+        let bases: [Int]
+        /// The valid pixels of every tap, tap after tap, each tap's ascending.
+        let validPixels: [Int32]
+        /// `validPixels[blockBounds[t * (blocks + 1) + b] ..< blockBounds[t * (blocks + 1) + b + 1]]`: tap `t`'s valid
+        /// pixels in block `b` (pixels `b * blockPixels ..< (b + 1) * blockPixels`).
+        let blockBounds: [Int]
+        let blocks: Int
+
+        init(_ g: ConvGeometry) {
+            let cin = g.inputChannels, wo = g.outputWidth, plane = g.outputPlane, pixels = g.batch * plane
+            let imageFloats = g.inputPlane * cin
+            blocks = (pixels + DirectWeightGradient.blockPixels - 1) / DirectWeightGradient.blockPixels
+            var bases = [Int](repeating: 0, count: pixels), validPixels: [Int32] = [], blockBounds: [Int] = []
+            for q in 0..<pixels {
+                let n = q / plane, p = q - n * plane
+                let y = (p / wo) * g.stride - g.padding, x = (p % wo) * g.stride - g.padding
+                bases[q] = n * imageFloats + (y * g.width + x) * cin
+            }
+            for t in 0..<(g.kernelHeight * g.kernelWidth) {
+                let dy = (t / g.kernelWidth) * g.dilation - g.padding, dx = (t % g.kernelWidth) * g.dilation - g.padding
+                let (y0, y1) = ConvGeometry.validRange(offset: dy, extent: g.height, stride: g.stride, outputs: g.outputHeight)
+                let (x0, x1) = ConvGeometry.validRange(offset: dx, extent: g.width, stride: g.stride, outputs: wo)
+                for q in 0..<pixels {
+                    if q % DirectWeightGradient.blockPixels == 0 { blockBounds.append(validPixels.count) }
+                    let p = q % plane, y = p / wo, x = p % wo
+                    if y >= y0 && y < y1 && x >= x0 && x < x1 { validPixels.append(Int32(q)) }
+                }
+                blockBounds.append(validPixels.count)
+            }
+            self.bases = bases
+            self.validPixels = validPixels
+            self.blockBounds = blockBounds
+        }
+    }
+
+    private static let plans = LockedValue<[ConvGeometry: Plan]>([:])
+    /// The cache is emptied when its plans would hold more valid pixels than this.
+    static let cachedPixelLimit = 1 << 23
+
+    /// The cached plan for `g`.
+    static func plan(_ g: ConvGeometry) -> Plan {
+        if let plan = plans.withLock({ $0[g] }) { return plan }
+        let plan = Plan(g)
+        plans.withLock { cache in
+            if cache.values.reduce(plan.validPixels.count, { $0 + $1.validPixels.count }) > cachedPixelLimit { cache.removeAll() }
+            cache[g] = plan
+        }
+        return plan
     }
 
     /// Overwrites `gradWeight` (`[Cout, Cin, kh, kw]`) with the gradient of `sum(gradOutput * conv(input, W))`.
     static func compute(input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, geometry g: ConvGeometry,
                         gradWeight: UnsafeMutablePointer<Float>) {
         guard g.batch > 0 else { gradWeight.update(repeating: 0, count: g.outputChannels * g.patchSize); return }
-        let paddedHeight = g.height + 2 * g.padding, paddedWidth = g.width + 2 * g.padding
-        let imageFloats = paddedHeight * paddedWidth * g.inputChannels, paddedFloats = g.batch * imageFloats
+        let plan = plan(g)
         let cin = g.inputChannels, cout = g.outputChannels, k2 = g.kernelHeight * g.kernelWidth, plane = g.outputPlane
+        let inputFloats = g.batch * g.inputPlane * cin
         let pixels = g.batch * plane, panels = (cout + tileOutputs - 1) / tileOutputs, ldy = panels * tileOutputs
         let blocks = channelBlocks(cin), channelBlocks = blocks.count, tiles = panels * k2 * channelBlocks
         let tileFloats = tileChannels * tileOutputs
-        // padded input (+ slack: a short channel block reads past the last pixel), channels-last dY, partial sums
-        let sizes = [paddedFloats + 16, pixels * ldy, tiles * tileFloats]
+        // channels-last input (+ slack: a short channel block reads past the last pixel), channels-last dY, partial sums
+        let sizes = [inputFloats + 16, pixels * ldy, tiles * tileFloats]
         ScratchPool.withBuffer(count: sizes.reduce(0, +)) { work in
-            let padded = work, dy = padded + sizes[0], partials = dy + sizes[1]
-            padInput(input, g, into: padded)
-            (padded + paddedFloats).update(repeating: 0, count: 16)
+            let channelsLast = work, dy = channelsLast + sizes[0], partials = dy + sizes[1]
             parallelFor(g.batch) { image in
+                Transpose.matrix(input + image * cin * g.inputPlane, lds: g.inputPlane,
+                                 channelsLast + image * g.inputPlane * cin, ldd: cin, rows: cin, columns: g.inputPlane)
                 let rows = dy + image * plane * ldy
                 Transpose.matrix(gradOutput + image * cout * plane, lds: plane, rows, ldd: ldy, rows: cout, columns: plane)
                 if ldy > cout { for p in 0..<plane { (rows + p * ldy + cout).update(repeating: 0, count: ldy - cout) } }
             }
-            // offset of each output pixel's tap (0, 0) in the padded input, image-major
-            var bases = [Int](repeating: 0, count: pixels)
-            for image in 0..<g.batch {
-                for oy in 0..<g.outputHeight {
-                    for ox in 0..<g.outputWidth {
-                        bases[(image * g.outputHeight + oy) * g.outputWidth + ox] =
-                            image * imageFloats + (oy * g.stride * paddedWidth + ox * g.stride) * cin
-                    }
-                }
-            }
-            bases.withUnsafeBufferPointer { bases in
+            (channelsLast + inputFloats).update(repeating: 0, count: 16)
+            plan.bases.withUnsafeBufferPointer { bases in
+            plan.validPixels.withUnsafeBufferPointer { validPixels in
                 parallelChunks(tiles) { mine in
                     (partials + mine.lowerBound * tileFloats).update(repeating: 0, count: mine.count * tileFloats)
-                    var first = 0
-                    while first < pixels {
-                        let count = min(blockPixels, pixels - first)
+                    for b in 0..<plan.blocks {
                         for tile in mine {
                             // tile = (panel * k2 + t) * channelBlocks + block
                             let block = tile % channelBlocks, t = (tile / channelBlocks) % k2
                             let panel = tile / (channelBlocks * k2)
-                            let tapOffset = ((t / g.kernelWidth) * g.dilation * paddedWidth
+                            let first = plan.blockBounds[t * (plan.blocks + 1) + b]
+                            let count = plan.blockBounds[t * (plan.blocks + 1) + b + 1] - first
+                            guard count > 0 else { continue }
+                            let tapOffset = ((t / g.kernelWidth) * g.dilation * g.width
                                 + (t % g.kernelWidth) * g.dilation) * cin
-                            let input = padded + tapOffset + blocks[block].lowerBound
-                            let dyBlock = dy + first * ldy + panel * tileOutputs, partial = partials + tile * tileFloats
+                            let input = channelsLast + tapOffset + blocks[block].lowerBound
+                            let dyPanel = dy + panel * tileOutputs, partial = partials + tile * tileFloats
+                            let pixelList = validPixels.baseAddress! + first
                             if blocks[block].count == narrowChannels {
-                                accumulate(dy: dyBlock, ldy: ldy, input: input, bases: bases.baseAddress! + first,
+                                accumulate(dy: dyPanel, ldy: ldy, input: input, bases: bases.baseAddress!, pixels: pixelList,
                                            count: count, partial: partial, wide: false)
                             } else {
-                                accumulate(dy: dyBlock, ldy: ldy, input: input, bases: bases.baseAddress! + first,
+                                accumulate(dy: dyPanel, ldy: ldy, input: input, bases: bases.baseAddress!, pixels: pixelList,
                                            count: count, partial: partial, wide: true)
                             }
                         }
-                        first += count
                     }
                     for tile in mine {
                         let block = tile % channelBlocks, t = (tile / channelBlocks) % k2
@@ -92,7 +144,7 @@ enum DirectWeightGradient {
                         }
                     }
                 }
-            }
+            } }
         }
     }
 
@@ -110,54 +162,22 @@ enum DirectWeightGradient {
         return blocks
     }
 
-    /// NCHW input -> `[N, H + 2 padding, W + 2 padding, Cin]` with a zero border: each image's `[Cin][H W]` planes are
-    /// transposed whole (rows of a few pixels would leave most 16 x 16 blocks partial), then copied row by row past
-    /// the border.
-    static func padInput(_ input: UnsafePointer<Float>, _ g: ConvGeometry, into padded: UnsafeMutablePointer<Float>) {
-        let cin = g.inputChannels, h = g.height, w = g.width, pad = g.padding
-        let hp = h + 2 * pad, wp = w + 2 * pad, imageFloats = hp * wp * cin, rowFloats = w * cin
-        parallelChunks(g.batch) { images in
-            if pad == 0 {
-                for n in images {
-                    Transpose.matrix(input + n * cin * h * w, lds: h * w, padded + n * imageFloats, ldd: cin,
-                                     rows: cin, columns: h * w)
-                }
-                return
-            }
-            ScratchPool.withBuffer(count: h * rowFloats) { staging in
-                for n in images {
-                    Transpose.matrix(input + n * cin * h * w, lds: h * w, staging, ldd: cin, rows: cin, columns: h * w)
-                    let image = padded + n * imageFloats
-                    image.update(repeating: 0, count: pad * wp * cin + pad * cin)
-                    for y in 0..<h {
-                        let row = image + ((y + pad) * wp + pad) * cin
-                        row.update(from: staging + y * rowFloats, count: rowFloats)
-                        // right border of this row and left border of the next
-                        (row + rowFloats).update(repeating: 0, count: (wp - w) * cin)
-                    }
-                    let written = ((pad + h) * wp + pad) * cin
-                    (image + written).update(repeating: 0, count: imageFloats - written)
-                }
-            }
-        }
-    }
-
     /// Adds `count` pixels' products to one tile's partial sums (`[12 input channels][32 outputs]`; the first 8
     /// channels only when not `wide`: callers pass a literal, so each call site compiles to one of the two kernels).
     @inline(__always)
     static func accumulate(dy: UnsafePointer<Float>, ldy: Int, input: UnsafePointer<Float>, bases: UnsafePointer<Int>,
-                           count: Int, partial: UnsafeMutablePointer<Float>, wide: Bool) {
+                           pixels: UnsafePointer<Int32>, count: Int, partial: UnsafeMutablePointer<Float>, wide: Bool) {
         let p = UnsafeMutableRawPointer(partial)
         @inline(__always) func load(_ k: Int) -> Vector { p.loadUnaligned(fromByteOffset: k * 64, as: Vector.self) }
         var l0 = load(0), h0 = load(1), l1 = load(2), h1 = load(3), l2 = load(4), h2 = load(5)
         var l3 = load(6), h3 = load(7), l4 = load(8), h4 = load(9), l5 = load(10), h5 = load(11)
         var l6 = load(12), h6 = load(13), l7 = load(14), h7 = load(15), l8 = load(16), h8 = load(17)
         var l9 = load(18), h9 = load(19), l10 = load(20), h10 = load(21), l11 = load(22), h11 = load(23)
-        var d = UnsafeRawPointer(dy)
-        let step = ldy &* 4
+        let rowBytes = ldy &* 4
         for i in 0..<count {
+            let q = Int(pixels[i]), d = UnsafeRawPointer(dy) + q &* rowBytes
             let lo = d.loadUnaligned(as: Vector.self), hi = d.loadUnaligned(fromByteOffset: 64, as: Vector.self)
-            let x = input + bases[i]
+            let x = input + bases[q]
             var b = Vector(repeating: x[0]); l0.addProduct(lo, b); h0.addProduct(hi, b)
             b = Vector(repeating: x[1]); l1.addProduct(lo, b); h1.addProduct(hi, b)
             b = Vector(repeating: x[2]); l2.addProduct(lo, b); h2.addProduct(hi, b)
@@ -172,7 +192,6 @@ enum DirectWeightGradient {
                 b = Vector(repeating: x[10]); l10.addProduct(lo, b); h10.addProduct(hi, b)
                 b = Vector(repeating: x[11]); l11.addProduct(lo, b); h11.addProduct(hi, b)
             }
-            d += step
         }
         @inline(__always) func store(_ k: Int, _ v: Vector) { p.storeBytes(of: v, toByteOffset: k * 64, as: Vector.self) }
         store(0, l0); store(1, h0); store(2, l1); store(3, h1); store(4, l2); store(5, h2)
