@@ -25,6 +25,18 @@ extension ConvolutionKernels {
             return
         }
         let fewChannels = usesFewChannelWeightGradient(g, requested)
+        if let gradWeight, let gradInput, !fewChannels, cout % DirectWeightGradient.tileOutputs == 0,
+           usesDirectWeightGradient(g, requested), usesDirectInputGradient(g, requested) {
+            // both direct kernels read dY channels-last: transpose it once
+            ScratchPool.withBuffer(count: g.batch * plane * cout) { dy in
+                DirectConvolution.channelsLast(gradOutput, batch: g.batch, channels: cout, plane: plane, into: dy)
+                DirectWeightGradient.compute(input: input, gradOutput: gradOutput, geometry: g, gradWeight: gradWeight,
+                                             channelsLastGradOutput: dy)
+                DirectConvolution.inputGradient(gradOutput: gradOutput, weight: weight, geometry: g, gradInput: gradInput,
+                                                channelsLastGradOutput: dy)
+            }
+            return
+        }
         if let gradWeight, fewChannels || usesDirectWeightGradient(g, requested) {
             if fewChannels {
                 FewChannelWeightGradient.compute(input: input, gradOutput: gradOutput, geometry: g, gradWeight: gradWeight)

@@ -129,11 +129,12 @@ public enum DirectConvolution {
         }
     }
 
-    /// NCHW input -> `[N, H, W, Cin]`: one whole-plane transpose per image.
-    static func channelsLast(_ input: UnsafePointer<Float>, _ plan: Plan, into output: UnsafeMutablePointer<Float>) {
-        let g = plan.geometry, cin = g.inputChannels, plane = g.inputPlane
-        parallelFor(g.batch) { n in
-            Transpose.matrix(input + n * cin * plane, lds: plane, output + n * plane * cin, ldd: cin, rows: cin, columns: plane)
+    /// NCHW `[N, C, plane]` -> `[N, plane, C]`: one whole-plane transpose per image.
+    static func channelsLast(_ input: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
+                             into output: UnsafeMutablePointer<Float>) {
+        parallelFor(batch) { n in
+            Transpose.matrix(input + n * channels * plane, lds: plane, output + n * plane * channels, ldd: channels,
+                             rows: channels, columns: plane)
         }
     }
 
@@ -163,13 +164,17 @@ public enum DirectConvolution {
     }
 
     /// `gradInput = d sum(gradOutput * conv(x, weight)) / dx` for stride-1 `g` (see `supportsInputGradient`), by the
-    /// same kernel on `inputGradientGeometry(g)`. `gradInput` is fully written.
+    /// same kernel on `inputGradientGeometry(g)`. `gradInput` is fully written. `channelsLastGradOutput`, when given,
+    /// is `gradOutput` already in `[N, Ho, Wo, Cout]` layout (shared with `DirectWeightGradient`).
     public static func inputGradient(gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
-                                     gradInput: UnsafeMutablePointer<Float>) {
+                                     gradInput: UnsafeMutablePointer<Float>,
+                                     channelsLastGradOutput: UnsafePointer<Float>? = nil) {
         precondition(supportsInputGradient(g), "direct input gradient needs stride 1 and a square kernel, got \(g)")
         guard g.batch > 0 else { return }
         let plan = plan(inputGradientGeometry(g))
-        run(plan, input: gradOutput, output: gradInput) { packFlippedWeights(weight, g, plan, into: $0) }
+        run(plan, input: gradOutput, channelsLastInput: channelsLastGradOutput, output: gradInput) {
+            packFlippedWeights(weight, g, plan, into: $0)
+        }
     }
 
     /// `[Cout, Cin, kh, kw]` weights -> panels of `inputGradientGeometry(g)`: `[Cin / 32][Cout][taps reversed][32]`.
@@ -236,14 +241,18 @@ public enum DirectConvolution {
         return (0..<threads).map { bounds[$0]..<bounds[$0 + 1] }
     }
 
-    /// Pads `input`, packs the weights with `pack`, and runs every (panel, tile) pair over the threads.
-    static func run(_ plan: Plan, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                    pack: (UnsafeMutablePointer<Float>) -> Void) {
+    /// Copies `input` to channels-last (unless `channelsLastInput` already holds it), packs the weights with `pack`,
+    /// and runs every (panel, tile) pair over the threads.
+    static func run(_ plan: Plan, input: UnsafePointer<Float>, channelsLastInput given: UnsafePointer<Float>? = nil,
+                    output: UnsafeMutablePointer<Float>, pack: (UnsafeMutablePointer<Float>) -> Void) {
         let g = plan.geometry, weightFloats = plan.panels * plan.panelFloats
-        ScratchPool.withBuffer(count: weightFloats + plan.inputFloats + 16) { work in
-            let panels = aligned(work), channelsLastInput = panels + weightFloats
+        ScratchPool.withBuffer(count: weightFloats + (given == nil ? plan.inputFloats : 0) + 16) { work in
+            let panels = aligned(work)
             pack(panels)
-            channelsLast(input, plan, into: channelsLastInput)
+            let channelsLastInput = given ?? {
+                channelsLast(input, batch: g.batch, channels: g.inputChannels, plane: g.inputPlane, into: panels + weightFloats)
+                return UnsafePointer(panels + weightFloats)
+            }()
             let tiles = plan.tileTaps.count, cout = g.outputChannels, plane = g.outputPlane, cin = g.inputChannels
             plan.pixelInput.withUnsafeBufferPointer { pixelInput in
             plan.pixelOutput.withUnsafeBufferPointer { pixelOutput in

@@ -87,8 +87,10 @@ enum DirectWeightGradient {
     }
 
     /// Overwrites `gradWeight` (`[Cout, Cin, kh, kw]`) with the gradient of `sum(gradOutput * conv(input, W))`.
+    /// `channelsLastGradOutput`, when given (only for `Cout` a multiple of 32), is `gradOutput` already in
+    /// `[N, Ho, Wo, Cout]` layout.
     static func compute(input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, geometry g: ConvGeometry,
-                        gradWeight: UnsafeMutablePointer<Float>) {
+                        gradWeight: UnsafeMutablePointer<Float>, channelsLastGradOutput: UnsafePointer<Float>? = nil) {
         guard g.batch > 0 else { gradWeight.update(repeating: 0, count: g.outputChannels * g.patchSize); return }
         let plan = plan(g)
         let cin = g.inputChannels, cout = g.outputChannels, k2 = g.kernelHeight * g.kernelWidth, plane = g.outputPlane
@@ -97,16 +99,19 @@ enum DirectWeightGradient {
         let blocks = channelBlocks(cin), channelBlocks = blocks.count, tiles = panels * k2 * channelBlocks
         let tileFloats = tileChannels * tileOutputs
         // channels-last input (+ slack: a short channel block reads past the last pixel), channels-last dY, partial sums
-        let sizes = [inputFloats + 16, pixels * ldy, tiles * tileFloats]
+        precondition(channelsLastGradOutput == nil || ldy == cout, "a shared channels-last dY needs Cout % 32 == 0")
+        let sizes = [inputFloats + 16, channelsLastGradOutput == nil ? pixels * ldy : 0, tiles * tileFloats]
         ScratchPool.withBuffer(count: sizes.reduce(0, +)) { work in
-            let channelsLast = work, dy = channelsLast + sizes[0], partials = dy + sizes[1]
+            let channelsLast = work, dyCopy = channelsLast + sizes[0], partials = dyCopy + sizes[1]
             parallelFor(g.batch) { image in
                 Transpose.matrix(input + image * cin * g.inputPlane, lds: g.inputPlane,
                                  channelsLast + image * g.inputPlane * cin, ldd: cin, rows: cin, columns: g.inputPlane)
-                let rows = dy + image * plane * ldy
+                guard channelsLastGradOutput == nil else { return }
+                let rows = dyCopy + image * plane * ldy
                 Transpose.matrix(gradOutput + image * cout * plane, lds: plane, rows, ldd: ldy, rows: cout, columns: plane)
                 if ldy > cout { for p in 0..<plane { (rows + p * ldy + cout).update(repeating: 0, count: ldy - cout) } }
             }
+            let dy = channelsLastGradOutput ?? UnsafePointer(dyCopy)
             (channelsLast + inputFloats).update(repeating: 0, count: 16)
             plan.bases.withUnsafeBufferPointer { bases in
             plan.validPixels.withUnsafeBufferPointer { validPixels in
