@@ -3,8 +3,10 @@
 // lanes (128-bit lane shuffles). Written with intrinsics because Swift's generic SIMD shuffles compile to two-source
 // table permutes (vpermt2ps) with an index vector per shuffle, about twice the cost on Zen 4.
 // Compiled for AVX-512 per function, so the library still runs on CPUs without it as long as callers check first.
-#include <immintrin.h>
 #include "CKernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
 
 #define AVX512 __attribute__((target("avx512f")))
 
@@ -57,3 +59,17 @@ AVX512 void deeplense_transpose_block_avx512(const float *source, long lds, floa
                                              long storedRows) {
     block16(source, lds, destination, ldd, storedRows);
 }
+
+#else
+// Not x86-64: callers never get here (`Transpose.usesAVX512Blocks` is false); keep the symbols defined.
+#include <stdlib.h>
+
+void deeplense_transpose_blocks_avx512(const float *source, long lds, float *destination, long ldd, long rows,
+                                       long columns) {
+    abort();
+}
+
+void deeplense_transpose_block_avx512(const float *source, long lds, float *destination, long ldd, long storedRows) {
+    abort();
+}
+#endif
