@@ -99,21 +99,11 @@ public enum DirectConvolution {
         var inputFloats: Int { geometry.batch * geometry.inputPlane * geometry.inputChannels }
     }
 
-    private static let plans = LockedValue<[ConvGeometry: Plan]>([:])
-    /// The cache is emptied when its plans would hold more output pixels than this (2 x 8 bytes each).
-    static let cachedPixelLimit = 1 << 22
+    /// Plans by geometry; emptied past 2^22 output pixels in total (2 x 8 bytes each).
+    private static let plans = PlanCache<Plan>(limit: 1 << 22, size: { $0.pixelInput.count }, make: Plan.init)
 
     /// The cached plan for `g`.
-    static func plan(_ g: ConvGeometry) -> Plan {
-        if let plan = plans.withLock({ $0[g] }) { return plan }
-        let plan = Plan(g)
-        plans.withLock { cache in
-            let pixels = cache.values.reduce(plan.pixelInput.count) { $0 + $1.pixelInput.count }
-            if pixels > cachedPixelLimit { cache.removeAll() }
-            cache[g] = plan
-        }
-        return plan
-    }
+    static func plan(_ g: ConvGeometry) -> Plan { plans.plan(g) }
 
     // MARK: Layouts
 

@@ -71,20 +71,11 @@ enum DirectWeightGradient {
         }
     }
 
-    private static let plans = LockedValue<[ConvGeometry: Plan]>([:])
-    /// The cache is emptied when its plans would hold more valid pixels than this.
-    static let cachedPixelLimit = 1 << 23
+    /// Plans by geometry; emptied past 2^23 valid (tap, pixel) pairs in total.
+    private static let plans = PlanCache<Plan>(limit: 1 << 23, size: { $0.validPixels.count }, make: Plan.init)
 
     /// The cached plan for `g`.
-    static func plan(_ g: ConvGeometry) -> Plan {
-        if let plan = plans.withLock({ $0[g] }) { return plan }
-        let plan = Plan(g)
-        plans.withLock { cache in
-            if cache.values.reduce(plan.validPixels.count, { $0 + $1.validPixels.count }) > cachedPixelLimit { cache.removeAll() }
-            cache[g] = plan
-        }
-        return plan
-    }
+    static func plan(_ g: ConvGeometry) -> Plan { plans.plan(g) }
 
     /// Overwrites `gradWeight` (`[Cout, Cin, kh, kw]`) with the gradient of `sum(gradOutput * conv(input, W))`.
     /// `channelsLastGradOutput`, when given (only for `Cout` a multiple of 32), is `gradOutput` already in

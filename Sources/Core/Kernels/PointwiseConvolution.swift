@@ -100,20 +100,11 @@ public enum PointwiseConvolution {
         var channelGroups: Int { (geometry.outputChannels + PointwiseConvolution.tileChannels - 1) / PointwiseConvolution.tileChannels }
     }
 
-    private static let plans = LockedValue<[ConvGeometry: Plan]>([:])
-    /// The cache is emptied when its plans would cover more blocks than this.
-    static let cachedBlockLimit = 1 << 18
+    /// Plans by geometry; emptied past 2^18 blocks in total.
+    private static let plans = PlanCache<Plan>(limit: 1 << 18, size: { $0.blocks }, make: Plan.init)
 
     /// The cached plan for `g`.
-    static func plan(_ g: ConvGeometry) -> Plan {
-        if let plan = plans.withLock({ $0[g] }) { return plan }
-        let plan = Plan(g)
-        plans.withLock { cache in
-            if cache.values.reduce(plan.blocks, { $0 + $1.blocks }) > cachedBlockLimit { cache.removeAll() }
-            cache[g] = plan
-        }
-        return plan
-    }
+    static func plan(_ g: ConvGeometry) -> Plan { plans.plan(g) }
 
     /// Whether automatic routing sends `g`'s forward here: 1x1 kernels that are not plain per-image products
     /// (stride or padding) over at least 16 input channels, in fast builds only.
