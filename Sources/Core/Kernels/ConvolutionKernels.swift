@@ -13,8 +13,9 @@ import Foundation
 ///   threads, then one GEMM split over the threads by `Gemm.multiply`.
 /// 1x1 stride-1 convolutions with large images skip im2col entirely; large stride-1 kernels may go to
 /// `FFTConvolution`, small maps to `TapConvolution`, and in native AVX-512 builds forwards of kernels larger than 1x1
-/// to `DirectConvolution` (also stride-1 input gradients), their weight gradients on maps larger than 5x5 to
-/// `DirectWeightGradient` and the stem's to `FewChannelWeightGradient` (see `ConvAlgorithm`).
+/// to `DirectConvolution` (also stride-1 input gradients), strided or padded 1x1 forwards to `PointwiseConvolution`,
+/// weight gradients on maps of 4x4 and larger to `DirectWeightGradient` and the stem's to `FewChannelWeightGradient`
+/// (see `ConvAlgorithm`).
 ///
 /// Shapes: input `[N, Cin, H, W]`, weight `[Cout, Cin, kh, kw]` (row-major, i.e. `[Cout, patchSize]`),
 /// bias `[Cout]`, output `[N, Cout, Ho, Wo]`.

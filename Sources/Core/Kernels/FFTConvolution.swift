@@ -13,9 +13,10 @@ public enum ConvAlgorithm: Hashable, Sendable {
     case im2col
     /// One GEMM per kernel tap over the output pixels where the tap reads inside the input, any geometry.
     case taps
-    /// Forward by `DirectConvolution`'s register-blocked kernel on a padded channels-last input, any geometry;
-    /// input gradients of stride-1 convolutions by the same kernel, weight gradients by `DirectWeightGradient` (by
-    /// `FewChannelWeightGradient` where that supports the geometry), other gradients as `automatic` minus FFTs.
+    /// Forward by `DirectConvolution`'s register-blocked kernel on a channels-last input, any geometry (1x1 kernels
+    /// by `PointwiseConvolution`); input gradients of stride-1 convolutions by the same kernel, weight gradients by
+    /// `DirectWeightGradient` (by `FewChannelWeightGradient` where that supports the geometry), other gradients as
+    /// `automatic` minus FFTs.
     case direct
     /// Tiled FFTs with `tileSize x tileSize` transforms (nil: the cost model's choice). Stride 1, dilation 1 only.
     case fft(tileSize: Int?)
