@@ -6,6 +6,9 @@ import Foundation
 
 /// `deeplense compare`: the main job. Trains every backbone x method x seed on Model A -> Model B and writes the table
 /// and plots a paper would show.
+extension Initialization: ExpressibleByArgument {}
+extension ModelSelection: ExpressibleByArgument {}
+
 public struct CompareCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "compare",
@@ -15,18 +18,27 @@ public struct CompareCommand: ParsableCommand {
             f/j), trains each run (resumable: finished runs are skipped, interrupted ones resume from their checkpoint), \
             evaluates each selected model once on the target test set, and writes results.json, results.md, \
             accuracy_by_method.svg and roc_<method>.svg into --out.
-            Profiles: demo (64x64, 300 train / 150 test per domain, 2 epochs: about 2 minutes), small (64x64, 2,400 / 1,200, \
-            5 epochs: about 50 minutes per seed for two backbones), paper (150x150, 30,000 / 7,500, 100 epochs).
+            Per backbone and seed the source-only model is trained once; with --init source (the default) every adapting \
+            method of that backbone and seed starts from it.
+            Profiles: demo (64x64, 300 train / 150 test per domain, 2 epochs), small (64x64, 2,400 / 1,200, 5 epochs), \
+            shift (Model A -> Model A under other observing conditions, 64x64, 600 / 600, 5 epochs, 3 seeds: a check that \
+            each method adapts), paper (150x150, 30,000 / 7,500, 100 epochs).
             """)
 
-    @Option(help: "Scale of the comparison: demo, small or paper.")
+    @Option(help: "Scale of the comparison: \(ComparisonProfile.all.map(\.name).joined(separator: ", ")).")
     var profile: String = "demo"
     @Option(help: "Comma-separated backbones (see `deeplense backbones`).")
     var backbones: String = "resnet18,c8resnet"
-    @Option(help: "Comma-separated methods: source-only, adda, self-ensemble, cgdm, adamatch.")
+    @Option(help: "Comma-separated methods: \(MethodKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var methods: String = MethodKind.allCases.map(\.rawValue).joined(separator: ",")
-    @Option(help: "Comma-separated training seeds.")
-    var seeds: String = "1"
+    @Option(help: "Comma-separated training seeds (default: the profile's, 1 for demo).")
+    var seeds: String?
+    @Option(name: .customLong("init"), help: "Where adapting methods start: source (the shared source-only model) or scratch (random weights, the reference protocol).")
+    var initialization: Initialization = .source
+    @Option(help: "Epoch selection without target labels: source (held-out source accuracy) or dev (Deep Embedded Validation).")
+    var selection: ModelSelection = .sourceValidation
+    @Flag(help: "Research diagnostic: log every epoch's target test accuracy in each run's history (never used to select).")
+    var diagnoseTarget = false
     @Option(help: "Data directory (default: <out>/data).")
     var data: String?
     @Option(help: "Output directory for runs, results and plots.")
@@ -50,7 +62,8 @@ public struct CompareCommand: ParsableCommand {
     }
 
     func parsedSeeds() throws -> [UInt64] {
-        try list(seeds).map { text in
+        guard let seeds else { return ComparisonProfile.named(profile)?.defaultSeeds ?? [1] }
+        return try list(seeds).map { text in
             guard let seed = UInt64(text) else { throw ValidationError("invalid seed '\(text)': seeds are non-negative integers") }
             return seed
         }
@@ -62,7 +75,7 @@ public struct CompareCommand: ParsableCommand {
 
     public func validate() throws {
         guard ComparisonProfile.named(profile) != nil else {
-            throw ValidationError("unknown profile '\(profile)'; available: demo, small, paper")
+            throw ValidationError("unknown profile '\(profile)'; available: \(ComparisonProfile.all.map(\.name).joined(separator: ", "))")
         }
         let names = list(backbones)
         guard !names.isEmpty else { throw ValidationError("--backbones is empty") }
@@ -84,6 +97,9 @@ public struct CompareCommand: ParsableCommand {
         var plan = ComparisonPlan(profile: chosen, backbones: list(backbones), methods: try parsedMethods(), seeds: try parsedSeeds(),
                                   dataDirectory: dataDirectory, outputDirectory: output)
         plan.showProgress = !quiet
+        plan.initialization = initialization
+        plan.selection = selection
+        plan.diagnoseTarget = diagnoseTarget
         let start = Date()
         let results = try Comparison.run(plan) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))

@@ -10,7 +10,7 @@ public struct SimulateCommand: ParsableCommand {
         commandName: "simulate",
         abstract: "Simulate Model A or Model B strong-lensing images (no substructure / CDM subhalos / vortex).")
 
-    @Option(help: "Domain: A (source, fixed redshifts and SNR) or B (target, variable, lens light).")
+    @Option(help: "Domain: A (source, fixed redshifts and SNR), B (target, variable, lens light) or A-shifted (Model A under other observing conditions).")
     var domain: String = "A"
     @Option(help: "Split: train or test (disjoint random streams).")
     var split: String = "train"
@@ -30,6 +30,14 @@ public struct SimulateCommand: ParsableCommand {
     var threads: Int?
     @Option(help: "Override the CDM subhalo mass scale (default: the domain's, \(DomainPriors.substructure.massScale)); for studies of substructure strength.")
     var massScale: Double?
+    @Option(help: "Observing conditions for appearance-shift studies: Gaussian PSF sigma in arcsec (overrides the domain's).")
+    var psfSigma: Double?
+    @Option(help: "Observing conditions: peak signal-to-noise ratio of the lensed source (overrides the domain's).")
+    var snr: Double?
+    @Option(help: "Observing conditions: detector gain multiplying every noisy pixel (default 1).")
+    var gain: Double?
+    @Option(help: "Observing conditions: sky level added to every pixel after the gain, in units of the image peak (default 0).")
+    var sky: Double?
     @Flag(help: "Also write <prefix>_<split>_preview.png with sample images per class.")
     var preview = false
     @Flag(help: "No progress bar.")
@@ -38,7 +46,11 @@ public struct SimulateCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard DomainPriors.named(domain) != nil else { throw ValidationError("unknown domain '\(domain)': use A or B") }
+        guard DomainPriors.named(domain) != nil else { throw ValidationError("unknown domain '\(domain)': use A, B or A-shifted") }
+        if let psfSigma, !(psfSigma > 0 && psfSigma <= 0.5) { throw ValidationError("--psf-sigma must lie in (0, 0.5] arcsec, got \(psfSigma)") }
+        if let snr, !(snr > 0 && snr.isFinite) { throw ValidationError("--snr must be positive, got \(snr)") }
+        if let gain, !(gain > 0 && gain.isFinite) { throw ValidationError("--gain must be positive, got \(gain)") }
+        if let sky, !sky.isFinite { throw ValidationError("--sky must be finite, got \(sky)") }
         guard DataSplit(rawValue: split) != nil else { throw ValidationError("unknown split '\(split)': use train or test") }
         guard count > 0 else { throw ValidationError("--count must be positive, got \(count)") }
         guard ImagePreset(size: size) != nil else { throw ValidationError("unsupported --size \(size): use 150 or 64") }
@@ -50,7 +62,7 @@ public struct SimulateCommand: ParsableCommand {
 
     public func run() throws {
         if let threads { ComputeThreads.count = threads }
-        var priors = DomainPriors.named(domain)!
+        var priors = DomainPriors.named(domain)!.observed(psfSigma: psfSigma, snr: snr, gain: gain, skyLevel: sky)
         if let massScale { priors.subhalos.massScale = massScale }
         let dataSplit = DataSplit(rawValue: split)!
         let simulator = LensSimulator(priors: priors, preset: ImagePreset(size: size)!, supersampling: supersampling)

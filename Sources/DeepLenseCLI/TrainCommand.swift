@@ -13,7 +13,12 @@ extension MethodKind: ExpressibleByArgument {}
 public struct TrainCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a domain adaptation method (source-only, adda, self-ensemble, cgdm, adamatch) on any backbone.")
+        abstract: "Train a domain adaptation method (\(MethodKind.allCases.map(\.rawValue).joined(separator: ", "))) on any backbone.",
+        discussion: """
+            Adapting methods start from a source-only model (--init source, the default): the one given by --source-model \
+            (a source-only run's best.safetensors, trained with the same seed so that it held out the same source images), \
+            or one trained first in <out>/source-pretraining. ADDA and AdaBN always start from a source model.
+            """)
 
     @Option(help: "Method: \(MethodKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var method: MethodKind
@@ -45,6 +50,14 @@ public struct TrainCommand: ParsableCommand {
     var maxIterations: Int?
     @Option(help: "Compute threads (default: all cores). Bit-identical resumes need the same count.")
     var threads: Int?
+    @Option(name: .customLong("init"), help: "Where adapting methods start: source (a trained source-only model) or scratch (random weights, the reference protocol).")
+    var initialization: Initialization = .source
+    @Option(help: "A source-only run's best.safetensors to start from (default: train one in <out>/source-pretraining).")
+    var sourceModel: String?
+    @Option(help: "Epoch selection without target labels: source (held-out source accuracy) or dev (Deep Embedded Validation).")
+    var selection: ModelSelection = .sourceValidation
+    @Flag(help: "Research diagnostic: log every epoch's target test accuracy in history.json (never used to select).")
+    var diagnoseTarget = false
     @Flag(help: "No progress bar or epoch lines.")
     var quiet = false
 
@@ -77,11 +90,22 @@ public struct TrainCommand: ParsableCommand {
         config.validationFraction = validationFraction
         config.maximumIterationsPerEpoch = maxIterations
         config.showProgress = !quiet
+        config.initialization = initialization
+        config.selection = selection
+        config.diagnoseTarget = diagnoseTarget ? true : nil
+        if let sourceModel {
+            guard FileManager.default.isReadableFile(atPath: sourceModel) else {
+                throw CommandInputError("--source-model \(sourceModel): no such readable file")
+            }
+            config.sourceModel = URL(fileURLWithPath: sourceModel).standardizedFileURL.path
+        }
         let result = try Experiment.run(config, source: sourceData, target: targetData, targetTest: targetTest,
                                         runDirectory: URL(fileURLWithPath: out, isDirectory: true), resume: resume)
         let t = result.training
-        print(String(format: "%@ on %@: best held-out source accuracy %.2f%% at epoch %d of %d%@", method.rawValue, backbone,
-                     t.bestValidationAccuracy, t.bestEpoch, t.completedEpochs, t.stoppedEarly ? " (early stop)" : ""))
+        let devChoice = t.devSelectedEpoch.map { ", DEV picks epoch \($0)" } ?? ""
+        print(String(format: "%@ on %@: selected epoch %d of %d by %@ (held-out source picks epoch %d, accuracy %.2f%%%@)%@",
+                     method.rawValue, backbone, t.bestEpoch, t.completedEpochs, selection.rawValue, t.sourceSelectedEpoch ?? t.bestEpoch,
+                     t.bestValidationAccuracy, devChoice, t.stoppedEarly ? " (early stop)" : ""))
         if let m = result.targetMetrics {
             print(String(format: "target test (%@): accuracy %.2f%%  AUROC macro %.4f  micro %.4f  -> %@/metrics.json",
                          targetData.prefix, m.accuracy, m.aurocMacro, m.aurocMicro, out))

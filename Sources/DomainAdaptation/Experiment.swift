@@ -9,6 +9,21 @@ public enum MethodKind: String, CaseIterable, Codable, Sendable {
     case selfEnsemble = "self-ensemble"
     case cgdm
     case adamatch
+    case adabn
+
+    /// Whether the method adapts to the target domain (everything but source-only training).
+    public var adapts: Bool { self != .sourceOnly }
+    /// Whether the method needs a trained source model whatever the initialisation (ADDA copies its encoder, AdaBN
+    /// re-normalises it).
+    public var requiresSourceModel: Bool { self == .adda || self == .adabn }
+}
+
+/// Where an adapting method's networks start.
+public enum Initialization: String, Codable, CaseIterable, Sendable {
+    /// From the source-only model of the same backbone and seed (trained once, shared by every method).
+    case source
+    /// From random weights, as the reference package does (ADDA and AdaBN still start from a source model).
+    case scratch
 }
 
 /// Everything that defines a run; saved as `run.json` in the run directory.
@@ -30,6 +45,14 @@ public struct ExperimentConfiguration: Codable, Equatable, Sendable {
     /// bit-identical only with the same ones, so a resume with others prints a warning.
     public var computeThreads: Int?
     public var blasCore: String?
+    /// Where adapting methods start (nil in runs written before the choice existed: scratch).
+    public var initialization: Initialization?
+    /// A source-only run's `best.safetensors` to start from; nil: train one in `<run>/source-pretraining`.
+    public var sourceModel: String?
+    /// The criterion that picks the epoch (nil: held-out source accuracy).
+    public var selection: ModelSelection?
+    /// Log per-epoch target test accuracy as a labelled research diagnostic (never used to select).
+    public var diagnoseTarget: Bool?
 
     public init(method: MethodKind, backbone: String, epochs: Int, batchSize: Int, seed: UInt64) {
         self.method = method
@@ -37,11 +60,18 @@ public struct ExperimentConfiguration: Codable, Equatable, Sendable {
         self.epochs = epochs
         self.batchSize = batchSize
         self.seed = seed
+        initialization = .source
+    }
+
+    /// Whether the method's networks start from a trained source model.
+    public var startsFromSource: Bool {
+        method.requiresSourceModel || (method.adapts && (initialization ?? .scratch) == .source)
     }
 
     var trainer: TrainerConfiguration {
         TrainerConfiguration(epochs: epochs, batchSize: batchSize, seed: subSeed(3), patience: patience,
-                             maximumIterationsPerEpoch: maximumIterationsPerEpoch, showProgress: showProgress)
+                             maximumIterationsPerEpoch: maximumIterationsPerEpoch, showProgress: showProgress,
+                             selection: selection ?? .sourceValidation)
     }
 
     /// Independent sub-seeds: 0 backbone, 1 heads, 2 validation split, 3 trainer.
@@ -72,8 +102,9 @@ public enum Experiment {
     ///
     /// Files in `runDirectory`: `run.json`, `checkpoint.safetensors` (latest state), `best.safetensors` (selected
     /// model), `history.json`, `training_curves.svg`, and after evaluation `metrics.json`, `confusion_matrix.svg`,
-    /// `roc_curves.svg`. ADDA first trains a source-only model in `runDirectory/source-pretraining` (same epochs,
-    /// same selection rule) and starts from its selected weights.
+    /// `roc_curves.svg`. Methods that start from a source model (`startsFromSource`) load
+    /// `configuration.sourceModel`, or else first train a source-only model in `runDirectory/source-pretraining` (same
+    /// epochs, same held-out split and selection rule) and start from its selected weights.
     public static func run(_ configuration: ExperimentConfiguration, source: LabeledImages, target: LabeledImages,
                            targetTest: LabeledImages? = nil, runDirectory: URL, resume: Bool = false,
                            makeBackbone: BackboneBuilder = factoryBackbone) throws -> RunResult {
@@ -112,6 +143,10 @@ public enum Experiment {
         try writeJSON(configuration, to: configURL)
         let split = stratifiedSplit(source, validationFraction: configuration.validationFraction, seed: configuration.subSeed(2))
         let method = try makeMethod(configuration, classCount: source.classCount, makeBackbone: makeBackbone) { sourceOnly in
+            if let path = configuration.sourceModel {
+                try Checkpoint.loadModel(into: sourceOnly, from: URL(fileURLWithPath: path))
+                return
+            }
             var pre = configuration
             pre.method = .sourceOnly
             let directory = runDirectory.appendingPathComponent("source-pretraining")
@@ -122,7 +157,8 @@ public enum Experiment {
         }
         let trainer = Trainer(method: method, configuration: configuration.trainer, runDirectory: runDirectory)
         let summary = try trainer.fit(sourceTraining: split.training, sourceValidation: split.validation,
-                                      targetTraining: target, resume: resume)
+                                      targetTraining: target, targetDiagnostic: configuration.diagnoseTarget == true ? targetTest : nil,
+                                      resume: resume)
         try writeJSON(summary.state.history, to: runDirectory.appendingPathComponent("history.json"))
         try Data(EvaluationPlots.trainingCurvesSVG(summary.state.history, title: "\(configuration.method.rawValue) on \(configuration.backbone)").utf8)
             .write(to: runDirectory.appendingPathComponent("training_curves.svg"), options: .atomic)
@@ -172,22 +208,35 @@ public enum Experiment {
         return metrics
     }
 
-    /// Builds the method of a configuration with freshly initialised networks. For ADDA, `pretrain` receives the
-    /// source-only model to train before the target encoder is copied from it.
+    /// Builds the method of a configuration. Methods that start from a source model get a `SourceOnly` handed to
+    /// `loadSource` (which trains or loads it) and copy its networks; evaluation passes a closure that does nothing,
+    /// since the saved model is loaded over the networks afterwards.
     public static func makeMethod(_ configuration: ExperimentConfiguration, classCount: Int, makeBackbone: BackboneBuilder,
-                                  pretrain: (SourceOnly) throws -> Void) throws -> UDAMethod {
+                                  loadSource: (SourceOnly) throws -> Void) throws -> UDAMethod {
         let encoder = try makeBackbone(configuration.backbone, configuration.subSeed(0))
         let headSeed = configuration.subSeed(1), h = configuration.hyperparameters
+        let fromSource = configuration.startsFromSource
+        var startingModel: EncoderClassifier? = nil
+        if fromSource {
+            let source = SourceOnly(encoder: try makeBackbone(configuration.backbone, configuration.subSeed(0)),
+                                    classCount: classCount, seed: headSeed, hyperparameters: h)
+            try loadSource(source)
+            startingModel = source.model
+        }
+        let method: UDAMethod
         switch configuration.method {
         case .sourceOnly: return SourceOnly(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h)
-        case .selfEnsemble: return SelfEnsemble(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h)
-        case .cgdm: return CGDM(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h)
-        case .adamatch: return AdaMatch(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h)
-        case .adda:
-            let source = SourceOnly(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h)
-            try pretrain(source)
-            return ADDA(source: source.model, seed: configuration.subSeed(4), hyperparameters: h)
+        case .adda: return ADDA(source: startingModel!, seed: configuration.subSeed(4), hyperparameters: h)
+        case .adabn: method = AdaBN(encoder: encoder, classCount: classCount, seed: headSeed)
+        case .selfEnsemble:
+            method = SelfEnsemble(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h, startsFromSource: fromSource)
+        case .cgdm:
+            method = CGDM(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h, startsFromSource: fromSource)
+        case .adamatch:
+            method = AdaMatch(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h, startsFromSource: fromSource)
         }
+        if let startingModel { try method.start(from: startingModel) }
+        return method
     }
 
     static func readConfiguration(_ url: URL) throws -> ExperimentConfiguration {

@@ -65,8 +65,11 @@ import Testing
         #expect(roc.contains(String(format: "AUC = %.3f", m.perClassAUROC[0]!)) && roc.contains("macro average"))
         let curves = EvaluationPlots.trainingCurvesSVG([
             EpochRecord(epoch: 1, losses: ["ce": 1.0], validationAccuracy: 50, seconds: 1),
-            EpochRecord(epoch: 2, losses: ["ce": 0.5], validationAccuracy: 70, seconds: 1),
+            EpochRecord(epoch: 2, losses: ["ce": 0.5], validationAccuracy: 70, seconds: 1, diagnosticTargetAccuracy: 40),
+            EpochRecord(epoch: 3, losses: ["ce": 0.4], validationAccuracy: 72, seconds: 1, diagnosticTargetAccuracy: 45),
         ])
-        #expect(curves.contains("<polyline") && curves.contains("validation accuracy"))
+        #expect(curves.contains("<polyline") && curves.contains("held-out source") && curves.contains("diagnostic only"))
+        // Whole-number epoch ticks only: 1, 2, 3 under each panel, no 1.4 or 2.6.
+        #expect(curves.contains(">2</text>") && !curves.contains(">1.4</text>") && !curves.contains(">2.6</text>"))
     }
 }

@@ -46,6 +46,14 @@ import Testing
         let results = try Comparison.run(plan, makeBackbone: build) { lines.append($0) }
         #expect(results.runs.count == MethodKind.allCases.count)
         #expect(results.sourceOnSource["tiny"] != nil)
+        // One source model per backbone and seed, shared: no method trains its own.
+        let sourceModel = Comparison.runDirectory(plan, backbone: "tiny", method: .sourceOnly, seed: 1).appendingPathComponent("best.safetensors").path
+        for method in MethodKind.allCases where method.adapts {
+            let directory = Comparison.runDirectory(plan, backbone: "tiny", method: method, seed: 1)
+            let config = try JSONDecoder().decode(ExperimentConfiguration.self, from: Data(contentsOf: directory.appendingPathComponent("run.json")))
+            #expect(config.sourceModel == sourceModel, "\(method.rawValue)")
+            #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("source-pretraining").path))
+        }
         for name in ["results.json", "results.md", "accuracy_by_method.svg", "roc_adda.svg", "data/a_train_data.npy", "data/b_test_labels.npy"] {
             #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(name).path), "missing \(name)")
         }

@@ -48,31 +48,67 @@ import TestSupport
         let teacher = EMATeacher(student: student, decay: 0.9)
         let before = teacher.model.weight.scalars
         student.weight.assign(student.weight.scalars.map { $0 + 1 })
-        teacher.update(from: student, studentSteps: 50)
+        teacher.update(from: student)
         for (a, (b, s)) in zip(teacher.model.weight.scalars, zip(before, student.weight.scalars)) {
             #expect(abs(a - (0.9 * b + 0.1 * s)) < 1e-6)
         }
         #expect(!teacher.model.weight.requiresGrad)
     }
 
-    /// Mean Teacher's warm-up: after `t` student steps the teacher is the plain average of the initial weights and
-    /// the `t` students; from `t = 1/(1 - decay) - 1` on, the factor is `decay`.
-    @Test func emaTeacherWarmUpAveragesTheStudents() {
-        var g = SeededGenerator(seed: 2)
-        let student = Linear(inputFeatures: 3, outputFeatures: 2, generator: &g)
+    /// French et al. average parameters only: the teacher's batch-norm buffers are its own, never copied or averaged.
+    @Test func emaTeacherLeavesBuffersAlone() {
+        let student = TinyBackbone(seed: 3)
         let teacher = EMATeacher(student: student, decay: 0.99)
-        var history = [student.weight.scalars]
-        for t in 1...5 {
-            student.weight.assign(g.normals(student.weight.scalars.count))
-            history.append(student.weight.scalars)
-            teacher.update(from: student, studentSteps: t)
-        }
-        for i in 0..<student.weight.scalars.count {
-            let mean = history.map { $0[i] }.reduce(0, +) / Float(history.count)
-            #expect(abs(teacher.model.weight.scalars[i] - mean) < 1e-5)
-        }
-        #expect(teacher.effectiveDecay(studentSteps: 1) == 0.5)
-        #expect(teacher.effectiveDecay(studentSteps: 98) < 0.99 && teacher.effectiveDecay(studentSteps: 10_000) == 0.99)
+        teacher.model.bn.runningMean.assign([Float](repeating: 7, count: 6))
+        student.bn.runningMean.assign([Float](repeating: -2, count: 6))
+        student.bn.runningVar.assign([Float](repeating: 5, count: 6))
+        teacher.update(from: student)
+        #expect(teacher.model.bn.runningMean.scalars == [Float](repeating: 7, count: 6))
+        #expect(teacher.model.bn.runningVar.scalars == [Float](repeating: 1, count: 6))
+    }
+
+    /// The teacher runs in training mode on the target batch: its running statistics move from whatever they held
+    /// towards that batch's statistics (momentum 0.1), exactly as a train-mode pass of the same view would.
+    @Test func selfEnsembleTeacherNormalisesWithTargetBatchStatistics() {
+        let method = SelfEnsemble(encoder: TinyBackbone(seed: 4), classCount: 3, seed: 5)
+        let teacherBN = (method.teacher.model.encoder as! TinyBackbone).bn
+        teacherBN.runningMean.assign([Float](repeating: 100, count: 6))
+        let source = textureImages(count: 6, seed: 6).batch(Array(0..<6))
+        let targetImages = textureImages(count: 6, seed: 7, contrast: 2, offset: 3).batch(Array(0..<6)).images
+        var replay = SeededGenerator(seed: 8)
+        _ = TrainingAugmentations.selfEnsembleSource(source.images, generator: &replay)
+        _ = TrainingAugmentations.flips(targetImages, generator: &replay)
+        let teacherView = TrainingAugmentations.flips(targetImages, generator: &replay)
+        let probe = (method.teacher.model.encoder as! TinyBackbone).deepCopy()
+        probe.bn.runningMean.assign([Float](repeating: 100, count: 6))
+        probe.train()
+        _ = withoutGradient { probe(teacherView) }
+        var g = SeededGenerator(seed: 8)
+        _ = method.step(source: source, target: TargetBatch(images: targetImages, indices: Array(0..<6)),
+                        context: IterationContext(epoch: 0, iteration: 0, iterationsPerEpoch: 1, totalIterations: 1), generator: &g)
+        for (a, b) in zip(teacherBN.runningMean.scalars, probe.bn.runningMean.scalars) { #expect(abs(a - b) < 1e-4) }
+        #expect(teacherBN.runningMean.scalars.allSatisfy { $0 < 95 })
+    }
+
+    /// French et al. scale the class-balance term by the confidence mask's rate: with no confident teacher
+    /// prediction the unsupervised loss is zero, with all confident it is consistency + w_cb * balance.
+    @Test func selfEnsembleClassBalanceIsScaledByTheMaskRate() {
+        let student = Tensor(shape: [2, 3], scalars: [0.2, 0.5, 0.3, 0.6, 0.1, 0.3], requiresGrad: true)
+        let teacher = Tensor(shape: [2, 3], scalars: [0.98, 0.01, 0.01, 0.01, 0.01, 0.98])
+        let none = SelfEnsemble.unsupervisedLoss(studentProbabilities: student, teacherProbabilities: teacher,
+                                                 threshold: 0.99, classBalanceWeight: 0.005)
+        #expect(none.maskRate == 0 && none.loss.item == 0)
+        let all = SelfEnsemble.unsupervisedLoss(studentProbabilities: student, teacherProbabilities: teacher,
+                                                threshold: 0.9, classBalanceWeight: 0.005)
+        let expected = SelfEnsemble.consistencyLoss(studentProbabilities: student, teacherProbabilities: teacher, mask: [true, true]).item
+            + 0.005 * SelfEnsemble.classBalanceLoss(studentProbabilities: student).item
+        #expect(all.maskRate == 1 && abs(all.loss.item - expected) < 1e-6)
+        let mixed = Tensor(shape: [2, 3], scalars: [0.98, 0.01, 0.01, 0.5, 0.3, 0.2])
+        let half = SelfEnsemble.unsupervisedLoss(studentProbabilities: student, teacherProbabilities: mixed,
+                                                 threshold: 0.9, classBalanceWeight: 0.005)
+        let halfExpected = SelfEnsemble.consistencyLoss(studentProbabilities: student, teacherProbabilities: mixed, mask: [true, false]).item
+            + 0.005 * 0.5 * SelfEnsemble.classBalanceLoss(studentProbabilities: student).item
+        #expect(half.maskRate == 0.5 && abs(half.loss.item - halfExpected) < 1e-6)
     }
 
     @Test func confidenceMaskUsesThreshold() {

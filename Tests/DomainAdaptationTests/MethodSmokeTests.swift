@@ -41,6 +41,46 @@ import Testing
     }
     @Test func adaMatch() throws { _ = try run(.adamatch) }
 
+    /// AdaBN takes no step: one epoch, the source model's weights, and batch-norm statistics of the target images.
+    @Test func adaBN() throws {
+        let result = try run(.adabn)
+        #expect(result.training.history.count == 1 && result.training.history[0].losses.isEmpty)
+        let config = try JSONDecoder().decode(ExperimentConfiguration.self,
+                                              from: Data(contentsOf: result.runDirectory.appendingPathComponent("run.json")))
+        let adapted = try Experiment.makeMethod(config, classCount: 3, makeBackbone: tinyBuilder) { _ in }
+        try Checkpoint.loadModel(into: adapted, from: result.runDirectory.appendingPathComponent("best.safetensors"))
+        let source = SourceOnly(encoder: TinyBackbone(), classCount: 3, seed: 0)
+        try Checkpoint.loadModel(into: source, from: result.runDirectory.appendingPathComponent("source-pretraining/best.safetensors"))
+        let a = adapted.predictor.encoder as! TinyBackbone, s = source.model.encoder as! TinyBackbone
+        #expect(a.conv.weight.scalars == s.conv.weight.scalars && a.fc.weight.scalars == s.fc.weight.scalars)
+        #expect(a.bn.runningMean.scalars != s.bn.runningMean.scalars)
+        let target = textureImages(count: 12, size: 16, seed: 2, contrast: 0.5, offset: 1)
+        BatchNormStatistics.reestimate(s, on: target, batchSize: 4)
+        for (x, y) in zip(a.bn.runningMean.scalars + a.bn.runningVar.scalars, s.bn.runningMean.scalars + s.bn.runningVar.scalars) {
+            #expect(abs(x - y) <= 1e-5 * max(1, abs(y)))
+        }
+    }
+
+    /// `--init source`: an adapting method starts from the source model's weights (here before any step: zero
+    /// iterations are impossible, so the check is on the method built by `makeMethod`).
+    @Test func adaptingMethodsStartFromTheSourceModel() throws {
+        let trained = SourceOnly(encoder: TinyBackbone(seed: 21), classCount: 3, seed: 22)
+        for kind in [MethodKind.selfEnsemble, .adamatch, .cgdm] {
+            var config = ExperimentConfiguration(method: kind, backbone: "tiny", epochs: 1, batchSize: 4, seed: 1)
+            #expect(config.startsFromSource)
+            let method = try Experiment.makeMethod(config, classCount: 3, makeBackbone: tinyBuilder) { source in
+                try source.model.copyWeights(from: trained.model)
+            }
+            let encoder = method.predictor.encoder as! TinyBackbone, reference = trained.model.encoder as! TinyBackbone
+            #expect(encoder.conv.weight.scalars == reference.conv.weight.scalars, "\(kind.rawValue)")
+            config.initialization = .scratch
+            let scratch = try Experiment.makeMethod(config, classCount: 3, makeBackbone: tinyBuilder) { _ in
+                Issue.record("a method from scratch does not load a source model")
+            }
+            #expect((scratch.predictor.encoder as! TinyBackbone).conv.weight.scalars != reference.conv.weight.scalars)
+        }
+    }
+
     /// Evaluating a finished run from its directory reproduces the metrics of the run.
     @Test func evaluateFromRunDirectory() throws {
         let result = try run(.selfEnsemble)
@@ -77,6 +117,7 @@ import Testing
         let method = try Experiment.makeMethod(config, classCount: 3, makeBackbone: Experiment.factoryBackbone) {
             _ = iterate($0)
         }
+        guard method.learnsWeights else { return }
         let losses = iterate(method)
         #expect(!losses.isEmpty && losses.values.allSatisfy { $0.isFinite }, "\(kind.rawValue) on \(backbone): \(losses)")
         let logits = method.predict(target.batch([4, 5]).images)

@@ -62,6 +62,9 @@ import Testing
             var modules: [(name: String, module: Module)] { inner.modules }
             var optimizers: [(name: String, optimizer: Optimizer)] { inner.optimizers }
             var predictionModules: [(name: String, module: Module)] { inner.predictionModules }
+            var predictor: EncoderClassifier { inner.predictor }
+            var usesTargetNormalization: Bool { false }
+            func start(from source: EncoderClassifier) throws { try inner.start(from: source) }
             func prepare(totalIterations: Int, targetImages: LabeledImages, batchSize: Int) {
                 inner.prepare(totalIterations: totalIterations, targetImages: targetImages, batchSize: batchSize)
             }
@@ -70,7 +73,6 @@ import Testing
                 if context.epoch == 1 { (inner.model.encoder as! TinyBackbone).fc.weight.assign([Float](repeating: .nan, count: 48)) }
                 return inner.step(source: source, target: target, context: context, generator: &generator)
             }
-            func predict(_ images: Tensor) -> Tensor { inner.predict(images) }
         }
         let dir = temporaryDirectory()
         let trainer = Trainer(method: Poisoned(), configuration: configuration(epochs: 3), runDirectory: dir)

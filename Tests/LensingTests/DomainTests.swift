@@ -15,6 +15,20 @@ import Testing
         }
     }
 
+    /// The shifted domain keeps Model A's scenes (same draws, same lenses and labels) and changes only how they are
+    /// observed; Model A's own scenes have gain 1 and no sky.
+    @Test func shiftedModelAChangesOnlyObservingConditions() {
+        let a = LensSimulator(priors: .modelA), shifted = LensSimulator(priors: DomainPriors.named("a-shifted")!)
+        for i in 0..<12 {
+            let s = a.scene(seed: 4, split: .train, index: i), t = shifted.scene(seed: 4, split: .train, index: i)
+            #expect(s.gain == 1 && s.skyLevel == 0)
+            #expect(t.gain == 1.6 && t.skyLevel == 0.3 && t.psfSigma == 0.15 && t.snr == 15)
+            #expect(t.source.centerX == s.source.centerX && t.subhalos.count == s.subhalos.count && t.label == s.label)
+        }
+        let observed = DomainPriors.modelA.observed(psfSigma: 0.2, gain: 2)
+        #expect(observed.psfSigma == .fixed(0.2) && observed.gain == .fixed(2) && observed.snr == DomainPriors.modelA.snr)
+    }
+
     @Test func modelBVariesRedshiftsSNRPSFAndHasLensLight() {
         let sim = LensSimulator(priors: .modelB)
         let scenes = (0..<60).map { sim.scene(seed: 9, split: .train, index: $0) }

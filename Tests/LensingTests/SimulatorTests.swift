@@ -115,4 +115,18 @@ import Testing
         }
         #expect(ring / ringCount > 20 * outer / outerCount)
     }
+
+    /// Gain and sky act after normalisation and noise: `gain * pixel + sky`, pixel by pixel.
+    @Test func gainAndSkyLevelApplyAfterTheNoise() {
+        let simulator = LensSimulator(priors: .modelA, preset: .euclid64)
+        var scene = simulator.scene(seed: 3, split: .train, index: 1)
+        let renderer = simulator.makeRenderer()
+        var plain = [Float](repeating: 0, count: 64 * 64), observed = plain
+        var g1 = SeededGenerator(seed: 2), g2 = SeededGenerator(seed: 2)
+        plain.withUnsafeMutableBufferPointer { _ = renderer.render(scene, into: $0, generator: &g1) }
+        scene.gain = 1.6
+        scene.skyLevel = 0.3
+        observed.withUnsafeMutableBufferPointer { _ = renderer.render(scene, into: $0, generator: &g2) }
+        for (p, o) in zip(plain, observed) { #expect(abs(o - (1.6 * p + 0.3)) < 1e-5) }
+    }
 }

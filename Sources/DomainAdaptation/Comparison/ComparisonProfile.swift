@@ -1,3 +1,5 @@
+import Lensing
+
 /// The scale of a `deeplense compare` run: image size, data counts and training length.
 public struct ComparisonProfile: Codable, Equatable, Sendable {
     public var name: String
@@ -14,6 +16,10 @@ public struct ComparisonProfile: Codable, Equatable, Sendable {
     public var maximumIterationsPerEpoch: Int?
     /// Printed with the results: what the numbers can and cannot support.
     public var note: String
+    /// The simulated target domain (`DomainPriors.named`; nil: Model B).
+    public var targetDomain: String?
+    /// Training seeds when `compare` is not given `--seeds`.
+    public var defaultSeeds: [UInt64]?
 
     /// The README's main command: every backbone and method once, in minutes on 2 cores. A smoke result.
     public static let demo = ComparisonProfile(
@@ -33,7 +39,19 @@ public struct ComparisonProfile: Codable, Equatable, Sendable {
         maximumIterationsPerEpoch: nil,
         note: "paper profile: the reference scale; needs a large machine (days on 2 cores)")
 
-    public static let all = [demo, small, paper]
+    /// A controlled appearance shift: Model A -> Model A observed with a wider PSF, another gain, a sky level and more
+    /// noise (`DomainPriors.modelAShifted`), 64x64, 600 training and 600 test images per domain, 5 epochs, 3 seeds. The class
+    /// physics is unchanged, so every adaptation method should beat source-only here.
+    public static let shift = ComparisonProfile(
+        name: "shift", imageSize: 64, trainCount: 600, testCount: 600, epochs: 5, batchSize: 32, patience: 15,
+        maximumIterationsPerEpoch: nil,
+        note: "shift profile: Model A -> Model A under other observing conditions (PSF, gain, sky, noise); a check that each method adapts, not a Model B result",
+        targetDomain: "A-shifted", defaultSeeds: [1, 2, 3])
+
+    public static let all = [demo, small, shift, paper]
+
+    /// The target domain's priors.
+    public var targetPriors: DomainPriors { DomainPriors.named(targetDomain ?? "B") ?? .modelB }
 
     public static func named(_ name: String) -> ComparisonProfile? { all.first { $0.name == name } }
 }

@@ -15,6 +15,12 @@ public struct ComparisonPlan: Sendable {
     /// Seed of the simulated data (independent of the training seeds).
     public var dataSeed: UInt64 = 2026
     public var showProgress = true
+    /// Where adapting methods start.
+    public var initialization: Initialization = .source
+    /// The epoch-selection criterion of every run.
+    public var selection: ModelSelection = .sourceValidation
+    /// Log per-epoch target test accuracy in each run's history (diagnostic only).
+    public var diagnoseTarget = false
 
     public init(profile: ComparisonProfile, backbones: [String], methods: [MethodKind], seeds: [UInt64],
                 dataDirectory: URL, outputDirectory: URL) {
@@ -24,6 +30,21 @@ public struct ComparisonPlan: Sendable {
         self.seeds = seeds
         self.dataDirectory = dataDirectory
         self.outputDirectory = outputDirectory
+    }
+}
+
+extension ComparisonPlan {
+    /// The run configuration of one cell.
+    public func configuration(_ method: MethodKind, backbone: String, seed: UInt64) -> ExperimentConfiguration {
+        var configuration = ExperimentConfiguration(method: method, backbone: backbone, epochs: profile.epochs,
+                                                    batchSize: profile.batchSize, seed: seed)
+        configuration.patience = profile.patience
+        configuration.maximumIterationsPerEpoch = profile.maximumIterationsPerEpoch
+        configuration.showProgress = showProgress
+        configuration.initialization = initialization
+        configuration.selection = selection
+        configuration.diagnoseTarget = diagnoseTarget ? true : nil
+        return configuration
     }
 }
 
@@ -54,7 +75,7 @@ public enum Comparison {
         let recordURL = directory.appendingPathComponent("dataset.json")
         let wanted = SimulatedDataRecord(imageSize: plan.profile.imageSize, trainCount: plan.profile.trainCount,
                                          testCount: plan.profile.testCount, dataSeed: plan.dataSeed,
-                                         priors: DomainPriors.modelA.fingerprint + "-" + DomainPriors.modelB.fingerprint)
+                                         priors: DomainPriors.modelA.fingerprint + "-" + plan.profile.targetPriors.fingerprint)
         if let source, let target {
             if let made = try? JSONDecoder().decode(SimulatedDataRecord.self, from: Data(contentsOf: recordURL)), made != wanted {
                 if made.priors != wanted.priors {
@@ -72,8 +93,9 @@ public enum Comparison {
             guard let preset = ImagePreset(size: profile.imageSize) else {
                 throw ValidationFailure("profile \(profile.name) asks for unsupported image size \(profile.imageSize)")
             }
-            for (letter, prefix) in [("A", "a"), ("B", "b")] {
-                let simulator = LensSimulator(priors: DomainPriors.named(letter)!, preset: preset)
+            for (priors, prefix) in [(DomainPriors.modelA, "a"), (profile.targetPriors, "b")] {
+                let letter = priors.name
+                let simulator = LensSimulator(priors: priors, preset: preset)
                 for (split, count) in [(DataSplit.train, profile.trainCount), (.test, profile.testCount)] {
                     let bar = ProgressBar("simulate Model \(letter) \(split.rawValue)", total: count, enabled: plan.showProgress)
                     _ = try SimulatedDataSetWriter.write(simulator: simulator, count: count, seed: plan.dataSeed, split: split,
@@ -83,7 +105,7 @@ public enum Comparison {
             }
             try Experiment.writeJSON(wanted, to: recordURL)
             source = "a"; target = "b"
-            origin = "simulated Model A / Model B, \(preset.size)x\(preset.size), data seed \(plan.dataSeed), in \(directory.path)"
+            origin = "simulated Model A / Model \(plan.profile.targetPriors.name), \(preset.size)x\(preset.size), data seed \(plan.dataSeed), in \(directory.path)"
             log("wrote \(origin)")
         }
         func open(_ prefix: String, _ split: DataSplit) throws -> LabeledImages {
@@ -100,12 +122,19 @@ public enum Comparison {
 
     /// Trains and evaluates every run of the plan (skipping finished runs, resuming interrupted ones), then writes
     /// `results.json`, `results.md`, `accuracy_by_method.svg` and `roc_<method>.svg` into the output directory.
+    ///
+    /// Per backbone and seed the source-only run comes first; with `--init source` every adapting method of that
+    /// backbone and seed starts from its selected model (trained once, shared), and ADDA and AdaBN always do.
     public static func run(_ plan: ComparisonPlan, makeBackbone: @escaping BackboneBuilder = Experiment.factoryBackbone,
                            log: (String) -> Void) throws -> ComparisonResults {
         try FileManager.default.createDirectory(at: plan.outputDirectory, withIntermediateDirectories: true)
         let data = try prepareData(plan, log: log)
+        var methods = plan.methods.filter { $0 != .sourceOnly }
+        if plan.methods.contains(.sourceOnly) || methods.contains(where: { plan.configuration($0, backbone: "", seed: 0).startsFromSource }) {
+            methods.insert(.sourceOnly, at: 0)
+        }
         var jobs: [(String, MethodKind, UInt64)] = []
-        for seed in plan.seeds { for backbone in plan.backbones { for method in plan.methods { jobs.append((backbone, method, seed)) } } }
+        for seed in plan.seeds { for backbone in plan.backbones { for method in methods { jobs.append((backbone, method, seed)) } } }
         var runs: [ComparisonRun] = []
         var trainedSeconds = 0.0, trainedCount = 0
         for (index, (backbone, method, seed)) in jobs.enumerated() {
@@ -124,11 +153,11 @@ public enum Comparison {
             }
             log("\(label): training")
             let start = Date()
-            var configuration = ExperimentConfiguration(method: method, backbone: backbone, epochs: plan.profile.epochs,
-                                                        batchSize: plan.profile.batchSize, seed: seed)
-            configuration.patience = plan.profile.patience
-            configuration.maximumIterationsPerEpoch = plan.profile.maximumIterationsPerEpoch
-            configuration.showProgress = plan.showProgress
+            var configuration = plan.configuration(method, backbone: backbone, seed: seed)
+            if configuration.startsFromSource {
+                configuration.sourceModel = runDirectory(plan, backbone: backbone, method: .sourceOnly, seed: seed)
+                    .appendingPathComponent("best.safetensors").path
+            }
             let result = try Experiment.run(configuration, source: data.sourceTrain, target: data.targetTrain,
                                             targetTest: data.targetTest, runDirectory: directory, resume: true,
                                             makeBackbone: makeBackbone)
@@ -151,7 +180,7 @@ public enum Comparison {
                 + "\(ProgressBar.clock(record.seconds)); runs done \(index + 1)/\(jobs.count), ETA \(ProgressBar.clock(remaining))")
         }
         let results = ComparisonResults(profile: plan.profile, dataDirectory: plan.dataDirectory.path, dataOrigin: data.origin,
-                                        backbones: plan.backbones, methods: plan.methods.map(\.rawValue), seeds: plan.seeds,
+                                        backbones: plan.backbones, methods: methods.map(\.rawValue), seeds: plan.seeds,
                                         runs: runs)
         try write(results, plan: plan)
         return results
@@ -173,7 +202,7 @@ public enum Comparison {
         try Experiment.writeJSON(results, to: out.appendingPathComponent("results.json"))
         try Data(results.markdown.utf8).write(to: out.appendingPathComponent("results.md"), options: .atomic)
         try Data(ComparisonPlots.accuracySVG(results).utf8).write(to: out.appendingPathComponent("accuracy_by_method.svg"), options: .atomic)
-        for method in plan.methods {
+        for method in results.methods.compactMap(MethodKind.init(rawValue:)) {
             let seed = plan.seeds[0]
             let curves: [(backbone: String, metrics: ClassificationMetrics)] = plan.backbones.compactMap { backbone in
                 let url = runDirectory(plan, backbone: backbone, method: method, seed: seed).appendingPathComponent("metrics.json")

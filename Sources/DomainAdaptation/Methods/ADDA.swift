@@ -47,6 +47,12 @@ public final class ADDA: UDAMethod {
     }
     public var selectsOnSourceValidation: Bool { false }
     public var predictionModules: [(name: String, module: Module)] { [("target_model", targetModel)] }
+    public var predictor: EncoderClassifier { targetModel }
+
+    /// ADDA is built from its source model (`init(source:)`); starting again from another one is refused.
+    public func start(from source: EncoderClassifier) throws {
+        throw ValidationFailure("ADDA takes its source model when it is created")
+    }
     public var optimizers: [(name: String, optimizer: Optimizer)] {
         [("target_encoder", targetOptimizer), ("discriminator", discriminatorOptimizer)]
     }
@@ -83,6 +89,4 @@ public final class ADDA: UDAMethod {
         discriminator.freeze(false)
         return ["discriminator": dLoss.item, "target_encoder": gLoss.item]
     }
-
-    public func predict(_ images: Tensor) -> Tensor { evaluate(targetModel) { targetModel(images) } }
 }

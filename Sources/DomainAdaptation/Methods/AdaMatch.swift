@@ -17,24 +17,30 @@ import Lensing
 ///    `tau * mean_i max_c p_source,ic` (`tau = 0.9`); its pseudo-label is the aligned argmax, and the strong target view
 ///    is trained against it with cross-entropy averaged over all `3B` samples;
 /// 5. the target loss weight `mu` warms up as `adaMatchWarmup(step, totalSteps)` over the run's true step count.
-/// Adam lr 1e-3, weight decay 5e-5.
+/// Adam lr 1e-3, weight decay 5e-5, from scratch; `fineTuningLearningRate` with cosine decay when started from the
+/// source model. Prediction normalises with target statistics (see `UDAMethod.usesTargetNormalization`).
 public final class AdaMatch: UDAMethod {
     public let name = "adamatch"
     public let model: EncoderClassifier
     public let optimizer: Adam
     private let hyperparameters: Hyperparameters
+    private let startsFromSource: Bool
 
-    public init(encoder: Backbone, classCount: Int, seed: UInt64, hyperparameters: Hyperparameters = Hyperparameters()) {
+    public init(encoder: Backbone, classCount: Int, seed: UInt64, hyperparameters: Hyperparameters = Hyperparameters(),
+                startsFromSource: Bool = false) {
         model = EncoderClassifier(encoder: encoder,
                                   classifier: ClassifierHead(featureCount: encoder.featureCount, classCount: classCount, seed: seed))
         optimizer = Adam(parameters: model.trainableParameters(), learningRate: hyperparameters.learningRate,
                          weightDecay: hyperparameters.weightDecay)
         self.hyperparameters = hyperparameters
+        self.startsFromSource = startsFromSource
     }
 
     public var targetBatchMultiplier: Int { hyperparameters.adaMatchTargetMultiplier }
     public var modules: [(name: String, module: Module)] { [("model", model)] }
     public var predictionModules: [(name: String, module: Module)] { [("model", model)] }
+    public var predictor: EncoderClassifier { model }
+    public func start(from source: EncoderClassifier) throws { try model.copyWeights(from: source) }
     public var optimizers: [(name: String, optimizer: Optimizer)] { [("adam", optimizer)] }
 
     /// Distribution alignment: `q_ic = p_ic r_c / sum_k p_ik r_k` with `r_c = mean_j s_jc / mean_j p_jc`.
@@ -58,6 +64,8 @@ public final class AdaMatch: UDAMethod {
 
     public func step(source: (images: Tensor, labels: [Int]), target: TargetBatch, context: IterationContext,
                      generator: inout SeededGenerator) -> [String: Float] {
+        optimizer.learningRate = adaptationLearningRate(hyperparameters, startsFromSource: startsFromSource,
+                                                        iteration: context.iteration, totalIterations: context.totalIterations)
         let b = source.images.shape[0], bt = target.images.shape[0]
         let sourceWeak = TrainingAugmentations.flips(source.images, generator: &generator)
         let sourceStrong = TrainingAugmentations.adaMatchStrong(source.images, generator: &generator)
@@ -92,6 +100,4 @@ public final class AdaMatch: UDAMethod {
             "mask_rate": Float(mask.filter { $0 }.count) / Float(max(mask.count, 1)),
         ]
     }
-
-    public func predict(_ images: Tensor) -> Tensor { evaluate(model) { model(images) } }
 }

@@ -5,9 +5,11 @@ import Lensing
 /// Cross-Domain Gradient Discrepancy Minimization (Du, Li, Su, Zhu, Lu, CVPR 2021).
 ///
 /// An encoder `G` with two linear classifiers `F1`, `F2` (`BiClassifier`; prediction from the sum of their logits).
-/// Every forward pass in training runs `G` once over the concatenated source and target batch, so batch norm
-/// normalises both domains with the same (mixed) batch statistics, which are also what its running statistics
-/// accumulate for evaluation (the authors' code does the same). With `E = UDALoss.informationEntropy` on target
+/// Every forward pass in training runs `G` separately over the source batch (batch statistics, running statistics
+/// untouched) and the target batch (training mode), so each domain is normalised by its own statistics and the
+/// running statistics that evaluation and the pseudo-labels use are the target's (the authors' code concatenates the
+/// two batches; with prediction under target statistics that mixes the normalisation seen in training and in use).
+/// With `E = UDALoss.informationEntropy` on target
 /// logits, `D = UDALoss.classifierDiscrepancy` of the two heads on target, and `P` the pseudo-label cross-entropy
 /// weighted by `UDALoss.entropyWeights`, each iteration has three phases:
 /// 1. `G, F1, F2` minimise `CE(F1) + CE(F2) + entropyWeight * E + pseudoLabelWeight * P` (source cross-entropy of
@@ -22,7 +24,13 @@ import Lensing
 /// `cgdmWarmupEpochs` epochs (1, as in the reference) the pseudo-label and gradient-discrepancy terms are off, because a
 /// network that has not yet learnt the source classes gives pseudo-labels no better than chance.
 /// Weights as in the reference package and the authors' VisDA code: entropy 0.01, pseudo-labels 0.01, gradient
-/// discrepancy 0.01, discrepancy 1. Adam lr 1e-3, weight decay 5e-5 for encoder and heads.
+/// discrepancy 0.01, discrepancy 1. Adam lr 1e-3, weight decay 5e-5 for encoder and heads from scratch.
+///
+/// Started from a trained source model (`--init source`, as the authors start from a pretrained network), `F1` is the
+/// source classifier and `F2` the same classifier with each weight multiplied by `1 + 0.1 z`, `z ~ N(0, 1)` (two
+/// identical heads have zero discrepancy and identical gradients, so they could never disagree); the warm-up epochs
+/// are skipped (the source model's pseudo-labels are already informative), and Adam runs at `fineTuningLearningRate`
+/// with cosine decay.
 public final class CGDM: UDAMethod {
     public let name = "cgdm"
     public let model: EncoderClassifier
@@ -33,8 +41,11 @@ public final class CGDM: UDAMethod {
     private var targetImages: LabeledImages?
     private var batchSize = 100
     private let hyperparameters: Hyperparameters
+    private let startsFromSource: Bool
+    private let seed: UInt64
 
-    public init(encoder: Backbone, classCount: Int, seed: UInt64, hyperparameters: Hyperparameters = Hyperparameters()) {
+    public init(encoder: Backbone, classCount: Int, seed: UInt64, hyperparameters: Hyperparameters = Hyperparameters(),
+                startsFromSource: Bool = false) {
         heads = BiClassifier(featureCount: encoder.featureCount, classCount: classCount, seed: seed)
         model = EncoderClassifier(encoder: encoder, classifier: heads)
         encoderOptimizer = Adam(parameters: encoder.trainableParameters(), learningRate: hyperparameters.learningRate,
@@ -42,10 +53,13 @@ public final class CGDM: UDAMethod {
         classifierOptimizer = Adam(parameters: heads.trainableParameters(), learningRate: hyperparameters.learningRate,
                                    weightDecay: hyperparameters.weightDecay)
         self.hyperparameters = hyperparameters
+        self.startsFromSource = startsFromSource
+        self.seed = seed
     }
 
     public var modules: [(name: String, module: Module)] { [("model", model)] }
     public var predictionModules: [(name: String, module: Module)] { [("model", model)] }
+    public var predictor: EncoderClassifier { model }
     public var optimizers: [(name: String, optimizer: Optimizer)] {
         [("encoder", encoderOptimizer), ("classifiers", classifierOptimizer)]
     }
@@ -53,6 +67,17 @@ public final class CGDM: UDAMethod {
     public func prepare(totalIterations: Int, targetImages: LabeledImages, batchSize: Int) {
         self.targetImages = targetImages
         self.batchSize = batchSize
+    }
+
+    public func start(from source: EncoderClassifier) throws {
+        try model.encoder.load(stateDict: source.encoder.stateDict())
+        let head = source.classifier.stateDict()
+        try heads.classifier1.load(stateDict: head)
+        try heads.classifier2.load(stateDict: head)
+        var generator = SeededGenerator(seed: seed)
+        for parameter in heads.classifier2.trainableParameters() {
+            parameter.assign(parameter.scalars.map { $0 * (1 + 0.1 * Float(generator.nextNormal())) })
+        }
     }
 
     /// Recomputes the pseudo-labels of the whole target training set with the current networks.
@@ -76,7 +101,7 @@ public final class CGDM: UDAMethod {
     }
 
     /// Whether the pseudo-label and gradient-discrepancy terms are active in `epoch` (0-based).
-    func usesPseudoLabels(epoch: Int) -> Bool { epoch >= hyperparameters.cgdmWarmupEpochs }
+    func usesPseudoLabels(epoch: Int) -> Bool { startsFromSource || epoch >= hyperparameters.cgdmWarmupEpochs }
 
     public func step(source: (images: Tensor, labels: [Int]), target: TargetBatch, context: IterationContext,
                      generator: inout SeededGenerator) -> [String: Float] {
@@ -86,21 +111,23 @@ public final class CGDM: UDAMethod {
         let targetLabels = active ? target.indices.map { pseudoLabels!.labels[$0] } : []
         let xs = TrainingAugmentations.flips(source.images, generator: &generator)
         let xt = TrainingAugmentations.flips(target.images, generator: &generator)
-        let ys = source.labels, b = ys.count, bt = target.indices.count
-        let both = Tensor.concat([xs, xt], axis: 0)
+        let ys = source.labels
         let h = hyperparameters
+        let learningRate = adaptationLearningRate(h, startsFromSource: startsFromSource, iteration: context.iteration,
+                                                  totalIterations: context.totalIterations)
+        encoderOptimizer.learningRate = learningRate
+        classifierOptimizer.learningRate = learningRate
         model.train()
 
-        func split(_ features: Tensor) -> (source: Tensor, target: Tensor) {
-            let parts = features.split(sizes: [b, bt], axis: 0)
-            return (parts[0], parts[1])
+        func encode() -> (source: Tensor, target: Tensor) {
+            (model.encoder.withBatchNormMode(.batchStatistics) { model.encoder(xs) }, model.encoder(xt))
         }
         func entropy(_ t1: Tensor, _ t2: Tensor) -> Tensor {
             UDALoss.informationEntropy(logits: t1) + UDALoss.informationEntropy(logits: t2)
         }
 
         // Phase 1: encoder and both heads learn the source classes, confident target predictions and pseudo-labels.
-        var f = split(model.encoder(both))
+        var f = encode()
         var (s1, s2) = heads.logits(f.source)
         var (t1, t2) = heads.logits(f.target)
         let supervised = crossEntropy(logits: s1, labels: ys) + crossEntropy(logits: s2, labels: ys)
@@ -119,7 +146,7 @@ public final class CGDM: UDAMethod {
         classifierOptimizer.step()
 
         // Phase 2: the heads maximise their disagreement on target while staying accurate on source.
-        f = split(withoutGradient { model.encoder(both) })
+        f = withoutGradient { encode() }
         (s1, s2) = heads.logits(f.source)
         (t1, t2) = heads.logits(f.target)
         let disagreement = UDALoss.classifierDiscrepancy(t1, t2)
@@ -132,7 +159,7 @@ public final class CGDM: UDAMethod {
         defer { heads.freeze(false) }
         var discrepancy: Float = 0, gradientGap: Float = 0
         for _ in 0..<h.cgdmNumK {
-            f = split(model.encoder(both))
+            f = encode()
             (t1, t2) = heads.logits(f.target)
             let disc = UDALoss.classifierDiscrepancy(t1, t2)
             var loss3 = disc + h.entropyWeight * entropy(t1, t2)
@@ -157,8 +184,6 @@ public final class CGDM: UDAMethod {
         return GradientDiscrepancy.loss(head: head, sourceFeatures: features.source, sourceLabels: sourceLabels,
                                         targetFeatures: features.target, targetLabels: targetLabels, targetWeights: weights)
     }
-
-    public func predict(_ images: Tensor) -> Tensor { evaluate(model) { model(images) } }
 
     public func extraState() -> StateDict {
         guard let pseudoLabels else { return StateDict() }

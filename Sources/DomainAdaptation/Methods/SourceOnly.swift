@@ -25,6 +25,8 @@ public final class SourceOnly: UDAMethod {
 
     public var modules: [(name: String, module: Module)] { [("model", model)] }
     public var predictionModules: [(name: String, module: Module)] { [("model", model)] }
+    public var predictor: EncoderClassifier { model }
+    public var usesTargetNormalization: Bool { false }
     public var optimizers: [(name: String, optimizer: Optimizer)] { [("adam", optimizer)] }
 
     public func prepare(totalIterations: Int, targetImages: LabeledImages, batchSize: Int) {
@@ -43,5 +45,6 @@ public final class SourceOnly: UDAMethod {
         return ["source_ce": loss.item]
     }
 
-    public func predict(_ images: Tensor) -> Tensor { evaluate(model) { model(images) } }
+    /// Fine-tunes a given model on labelled data (the in-domain ceiling starts from scratch instead).
+    public func start(from source: EncoderClassifier) throws { try model.copyWeights(from: source) }
 }

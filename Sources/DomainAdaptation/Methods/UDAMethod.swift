@@ -48,6 +48,15 @@ public protocol UDAMethod: AnyObject {
     var targetBatchMultiplier: Int { get }
     /// The modules that make the final prediction (saved as the best model).
     var predictionModules: [(name: String, module: Module)] { get }
+    /// The encoder and classifier that make the prediction (features for model selection come from its encoder).
+    var predictor: EncoderClassifier { get }
+    /// Whether the method predicts with batch-norm statistics of the target domain. For such methods the trainer
+    /// re-estimates the predictor's running statistics on the whole target training set after every epoch (AdaBN,
+    /// Li et al. 2018) and validates on held-out source images with statistics of those images, so each domain is
+    /// normalised by its own statistics. False only for source-only training, the baseline.
+    var usesTargetNormalization: Bool { get }
+    /// Whether the method takes optimisation steps (AdaBN does not: it only re-estimates statistics).
+    var learnsWeights: Bool { get }
     /// Whether held-out source accuracy is a meaningful model-selection criterion for this method. ADDA's target
     /// encoder is trained to serve the target domain only, so its source accuracy falls as it adapts; ADDA therefore
     /// keeps the last epoch (its source pretraining is still selected on held-out source data).
@@ -65,6 +74,10 @@ public protocol UDAMethod: AnyObject {
     /// Class logits `[N, classCount]` for images `[N, C, H, W]`, in evaluation mode and without gradients.
     func predict(_ images: Tensor) -> Tensor
 
+    /// Starts from a trained source model (`--init source`): copies its encoder and classifier into the method's
+    /// networks before the first iteration.
+    func start(from source: EncoderClassifier) throws
+
     /// Method state that is neither a module nor an optimizer (pseudo-labels, counters), for checkpoints.
     func extraState() -> StateDict
     /// Restores `extraState()`.
@@ -74,6 +87,9 @@ public protocol UDAMethod: AnyObject {
 extension UDAMethod {
     public var targetBatchMultiplier: Int { 1 }
     public var selectsOnSourceValidation: Bool { true }
+    public var usesTargetNormalization: Bool { true }
+    public var learnsWeights: Bool { true }
+    public func predict(_ images: Tensor) -> Tensor { evaluate(predictor) { predictor(images) } }
     public func prepare(totalIterations: Int, targetImages: LabeledImages, batchSize: Int) {}
     public func extraState() -> StateDict { StateDict() }
     public func loadExtraState(_ state: StateDict) throws {}
@@ -95,10 +111,16 @@ public final class EncoderClassifier: Layer {
     public override func makeCopy() -> Module {
         EncoderClassifier(encoder: encoder.makeCopy() as! Backbone, classifier: classifier.makeCopy() as! Layer)
     }
+
+    /// Copies the weights and buffers of `source` (same backbone and head shapes) into this network.
+    public func copyWeights(from source: EncoderClassifier) throws {
+        try encoder.load(stateDict: source.encoder.stateDict())
+        try classifier.load(stateDict: source.classifier.stateDict())
+    }
 }
 
 /// Runs `model` in evaluation mode without gradients, then restores its previous mode.
-func evaluate(_ model: Module, _ body: () -> Tensor) -> Tensor {
+func evaluate<R>(_ model: Module, _ body: () -> R) -> R {
     let wasTraining = model.isTraining
     model.eval()
     defer { if wasTraining { model.train() } }

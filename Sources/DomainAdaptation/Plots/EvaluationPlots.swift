@@ -51,16 +51,18 @@ public enum EvaluationPlots {
         return canvas.document
     }
 
-    /// Training curves: every loss term's epoch mean (left axis) and the validation accuracy in percent.
+    /// Training curves: every loss term's epoch mean (left panel) and the held-out source accuracy in percent (right
+    /// panel), with the target test accuracy of `--diagnose-target` runs drawn dashed and labelled as a diagnostic.
+    /// Epoch ticks are whole numbers; legends sit below the panels' titles, beside the plots.
     public static func trainingCurvesSVG(_ history: [EpochRecord], title: String = "Training curves") -> String {
-        var canvas = SVGCanvas(width: 1000, height: 420)
+        var canvas = SVGCanvas(width: 1180, height: 420)
         let epochs = history.map { Double($0.epoch) }
         let xRange = (epochs.min() ?? 0)...max(epochs.max() ?? 1, (epochs.min() ?? 0) + 1)
         let names = Array(Set(history.flatMap { $0.losses.keys })).sorted()
         let values = history.flatMap { $0.losses.values }.filter(\.isFinite)
         let lossFrame = PlotFrame(plotWidth: 360, plotHeight: 300, xRange: xRange,
                                   yRange: min(0, values.min() ?? 0)...max(values.max() ?? 1, 1e-3))
-        lossFrame.drawAxes(on: &canvas, title: "losses (epoch mean)", xLabel: "epoch", yLabel: "loss")
+        lossFrame.drawAxes(on: &canvas, title: "losses (epoch mean)", xLabel: "epoch", yLabel: "loss", integerX: true)
         var legend: [(String, String, String?)] = []
         for (k, name) in names.enumerated() {
             let color = seriesColors[k % seriesColors.count]
@@ -69,28 +71,21 @@ public enum EvaluationPlots {
             legend.append((name, color, nil))
         }
         drawLegend(&canvas, legend, x: lossFrame.left + lossFrame.plotWidth + 10, y: lossFrame.top + 10)
+        let shift = 590.0
         let accuracyFrame = PlotFrame(plotWidth: 300, plotHeight: 300, xRange: xRange, yRange: 0...100)
-        let shift = 600.0
-        let accPoints = history.map { (shift + accuracyFrame.x(Double($0.epoch)), accuracyFrame.y($0.validationAccuracy)) }
-        drawShiftedAxes(&canvas, accuracyFrame, shift: shift, title: "validation accuracy (held-out source)")
-        canvas.polyline(accPoints, stroke: seriesColors[0], width: 2)
-        canvas.text(title, x: 500, y: 16, size: 15, anchor: "middle", bold: true)
-        return canvas.document
-    }
-
-    private static func drawShiftedAxes(_ canvas: inout SVGCanvas, _ frame: PlotFrame, shift: Double, title: String) {
-        let l = frame.left + shift, t = frame.top
-        canvas.rect(x: l, y: t, width: frame.plotWidth, height: frame.plotHeight, fill: "none", stroke: "black")
-        for i in 0...5 {
-            let v = Double(i) * 20
-            canvas.line(l, frame.y(v), l + frame.plotWidth, frame.y(v), stroke: "#dddddd", width: 0.5)
-            canvas.text(String(format: "%.0f", v), x: l - 8, y: frame.y(v) + 4, size: 11, anchor: "end")
-            let xv = frame.xRange.lowerBound + Double(i) / 5 * (frame.xRange.upperBound - frame.xRange.lowerBound)
-            canvas.text(String(format: "%.0f", xv), x: shift + frame.x(xv), y: t + frame.plotHeight + 18, size: 11, anchor: "middle")
+        accuracyFrame.drawAxes(on: &canvas, title: "accuracy", xLabel: "epoch", yLabel: "accuracy (%)", integerX: true, xOffset: shift)
+        canvas.polyline(history.map { (shift + accuracyFrame.x(Double($0.epoch)), accuracyFrame.y($0.validationAccuracy)) },
+                        stroke: seriesColors[0], width: 2)
+        var accuracyLegend: [(String, String, String?)] = [("held-out source (selection)", seriesColors[0], nil)]
+        let diagnostic = history.compactMap { r in r.diagnosticTargetAccuracy.map { (shift + accuracyFrame.x(Double(r.epoch)), accuracyFrame.y($0)) } }
+        if !diagnostic.isEmpty {
+            canvas.polyline(diagnostic, stroke: seriesColors[1], width: 2, dash: "6 3")
+            accuracyLegend.append(("target test (diagnostic only,", seriesColors[1], "6 3"))
+            accuracyLegend.append(("  never used to select)", "none", nil))
         }
-        canvas.text(title, x: l + frame.plotWidth / 2, y: t - 14, size: 14, anchor: "middle", bold: true)
-        canvas.text("epoch", x: l + frame.plotWidth / 2, y: t + frame.plotHeight + 38, size: 12, anchor: "middle")
-        canvas.text("accuracy (%)", x: l - 45, y: t + frame.plotHeight / 2, size: 12, anchor: "middle", rotate: -90)
+        drawLegend(&canvas, accuracyLegend, x: shift + accuracyFrame.left + accuracyFrame.plotWidth + 10, y: accuracyFrame.top + 10)
+        canvas.text(title, x: 590, y: 16, size: 15, anchor: "middle", bold: true)
+        return canvas.document
     }
 
     static func drawLegend(_ canvas: inout SVGCanvas, _ entries: [(String, String, String?)], x: Double, y: Double) {

@@ -62,21 +62,36 @@ struct PlotFrame {
         top + plotHeight - (v - yRange.lowerBound) / max(yRange.upperBound - yRange.lowerBound, 1e-12) * plotHeight
     }
 
-    func drawAxes(on canvas: inout SVGCanvas, title: String, xLabel: String, yLabel: String, ticks: Int = 5) {
-        canvas.rect(x: left, y: top, width: plotWidth, height: plotHeight, fill: "none", stroke: "black")
+    /// The x positions of axis ticks: `ticks + 1` evenly spaced values, or with `integerX` whole numbers only
+    /// (every one, or every k-th so that at most 10 are drawn), as epochs need.
+    func xTicks(_ ticks: Int, integerX: Bool) -> [Double] {
+        guard integerX else {
+            return (0...ticks).map { xRange.lowerBound + Double($0) / Double(ticks) * (xRange.upperBound - xRange.lowerBound) }
+        }
+        let first = Int(xRange.lowerBound.rounded(.up)), last = Int(xRange.upperBound.rounded(.down))
+        guard first <= last else { return [] }
+        let step = max(1, Int((Double(last - first) / 10).rounded(.up)))
+        return stride(from: first, through: last, by: step).map(Double.init)
+    }
+
+    func drawAxes(on canvas: inout SVGCanvas, title: String, xLabel: String, yLabel: String, ticks: Int = 5,
+                  integerX: Bool = false, xOffset: Double = 0) {
+        canvas.rect(x: left + xOffset, y: top, width: plotWidth, height: plotHeight, fill: "none", stroke: "black")
+        for xv in xTicks(ticks, integerX: integerX) {
+            canvas.line(xOffset + x(xv), top + plotHeight, xOffset + x(xv), top + plotHeight + 4)
+            canvas.text(label(xv), x: xOffset + x(xv), y: top + plotHeight + 18, size: 11, anchor: "middle")
+        }
+        let left = self.left + xOffset
         for i in 0...ticks {
             let t = Double(i) / Double(ticks)
-            let xv = xRange.lowerBound + t * (xRange.upperBound - xRange.lowerBound)
             let yv = yRange.lowerBound + t * (yRange.upperBound - yRange.lowerBound)
-            canvas.line(x(xv), top + plotHeight, x(xv), top + plotHeight + 4)
-            canvas.text(label(xv), x: x(xv), y: top + plotHeight + 18, size: 11, anchor: "middle")
             canvas.line(left - 4, y(yv), left, y(yv))
             canvas.line(left, y(yv), left + plotWidth, y(yv), stroke: "#dddddd", width: 0.5)
             canvas.text(label(yv), x: left - 8, y: y(yv) + 4, size: 11, anchor: "end")
         }
         canvas.text(title, x: left + plotWidth / 2, y: top - 14, size: 14, anchor: "middle", bold: true)
         canvas.text(xLabel, x: left + plotWidth / 2, y: top + plotHeight + 38, size: 12, anchor: "middle")
-        canvas.text(yLabel, x: 18, y: top + plotHeight / 2, size: 12, anchor: "middle", rotate: -90)
+        canvas.text(yLabel, x: left - 52, y: top + plotHeight / 2, size: 12, anchor: "middle", rotate: -90)
     }
 
     private func label(_ v: Double) -> String {

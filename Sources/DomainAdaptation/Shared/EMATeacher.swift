@@ -1,12 +1,11 @@
 import Core
 
-/// The exponential-moving-average teacher of mean-teacher methods (Tarvainen & Valpola 2017; used by
-/// Self-Ensemble, French et al. 2018): a copy of the student whose parameters follow
-/// `theta_teacher <- a * theta_teacher + (1 - a) * theta_student` after every student step, with Mean Teacher's warm-up
-/// `a = min(decay, 1 - 1/(t + 1))` after the student's `t`-th step: early on the teacher is the plain average of the
-/// student's weights so far, not mostly its random initialisation (with `decay = 0.999` and a fixed `a`, 300 steps
-/// still leave 74 % of the initial weights, and a short run's teacher predicts at chance). Buffers (batch-norm running
-/// statistics) are copied from the student. The teacher never receives gradients.
+/// The exponential-moving-average teacher of self-ensembling (French, Mackiewicz, Fisher, ICLR 2018, after Tarvainen &
+/// Valpola's Mean Teacher, 2017): a copy of the student whose **parameters** follow
+/// `theta_teacher <- a * theta_teacher + (1 - a) * theta_student` after every student step, with a constant decay `a`.
+/// Buffers are not averaged or copied: the teacher's batch-norm running statistics are its own, updated only by its
+/// own training-mode passes (on target batches in Self-Ensemble), so they are target statistics. The teacher never
+/// receives gradients.
 public final class EMATeacher<Model: Module> {
     /// The teacher network (frozen, a deep copy of the student at creation).
     public let model: Model
@@ -19,21 +18,17 @@ public final class EMATeacher<Model: Module> {
         self.decay = decay
     }
 
-    /// The EMA factor after the student's `studentSteps`-th step (1-based): `min(decay, 1 - 1/(studentSteps + 1))`.
-    public func effectiveDecay(studentSteps: Int) -> Float {
-        min(decay, 1 - 1 / Float(max(1, studentSteps) + 1))
+    /// Sets the teacher's parameters and buffers to the student's (at the start, after the student was initialised).
+    public func reset(to student: Model) {
+        for (t, s) in zip(model.namedTensors(), student.namedTensors()) { t.tensor.assign(s.tensor.scalars) }
     }
 
-    /// Moves the teacher towards the student by one EMA step, taken after the student's `studentSteps`-th step.
-    public func update(from student: Model, studentSteps: Int) {
+    /// Moves the teacher's parameters towards the student's by one EMA step; buffers are left alone.
+    public func update(from student: Model) {
         let mine = model.namedTensors(), theirs = student.namedTensors()
         precondition(mine.count == theirs.count, "EMA teacher and student differ in structure")
-        let d = effectiveDecay(studentSteps: studentSteps)
-        for (t, s) in zip(mine, theirs) {
-            if t.isBuffer {
-                t.tensor.assign(s.tensor.scalars)
-                continue
-            }
+        let d = decay
+        for (t, s) in zip(mine, theirs) where !t.isBuffer {
             s.tensor.scalars.withUnsafeBufferPointer { sv in
                 t.tensor.scalars.withUnsafeMutableBufferPointer { v in
                     for i in 0..<v.count { v[i] = d * v[i] + (1 - d) * sv[i] }

@@ -5,9 +5,16 @@ import Foundation
 public struct TrainerState: Codable, Equatable, Sendable {
     /// Number of finished epochs.
     public var completedEpochs: Int = 0
-    /// 1-based epoch of the selected model so far: best held-out source accuracy, ties broken by the lower held-out
-    /// cross-entropy (0 before the first epoch).
+    /// 1-based epoch of the saved model (by `selection`; 0 before the first epoch).
     public var bestEpoch: Int = 0
+    /// The criterion that picked `bestEpoch` (nil in states written before there was a choice: source hold-out).
+    public var selection: ModelSelection?
+    /// The epoch the source hold-out criterion picks: best held-out source accuracy, ties broken by the lower
+    /// cross-entropy (the last epoch for methods that do not select on source data).
+    public var sourceSelectedEpoch: Int?
+    /// The epoch with the lowest DEV risk, and that risk.
+    public var devSelectedEpoch: Int?
+    public var devBestRisk: Double?
     /// Best held-out source accuracy in percent (-1 before the first epoch).
     public var bestValidationAccuracy: Double = -1
     /// Held-out source cross-entropy of the best epoch (nil before the first epoch): breaks accuracy ties.
@@ -36,14 +43,23 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     public var validationLoss: Double?
     /// Wall-clock seconds of the epoch (informational; not compared when checking reproducibility).
     public var seconds: Double
+    /// Deep Embedded Validation risk of the epoch's model and its mean density ratio (`DeepEmbeddedValidation`).
+    public var devRisk: Double?
+    public var devMeanWeight: Double?
+    /// Target test accuracy (percent) logged with `--diagnose-target`: a research diagnostic that uses target labels,
+    /// never used to select an epoch or stop.
+    public var diagnosticTargetAccuracy: Double?
 
     public init(epoch: Int, losses: [String: Double], validationAccuracy: Double, validationLoss: Double? = nil,
-                seconds: Double) {
+                seconds: Double, devRisk: Double? = nil, devMeanWeight: Double? = nil, diagnosticTargetAccuracy: Double? = nil) {
         self.epoch = epoch
         self.losses = losses
         self.validationAccuracy = validationAccuracy
         self.validationLoss = validationLoss
         self.seconds = seconds
+        self.devRisk = devRisk
+        self.devMeanWeight = devMeanWeight
+        self.diagnosticTargetAccuracy = diagnosticTargetAccuracy
     }
 }
 

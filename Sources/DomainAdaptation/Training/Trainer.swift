@@ -14,9 +14,11 @@ public struct TrainerConfiguration: Codable, Equatable, Sendable {
     public var maximumIterationsPerEpoch: Int?
     /// Draw a progress bar on stderr and print one summary line per epoch.
     public var showProgress: Bool = true
+    /// Which criterion picks the saved model and drives early stopping (both are computed and recorded every epoch).
+    public var selection: ModelSelection = .sourceValidation
 
     public init(epochs: Int, batchSize: Int, seed: UInt64, patience: Int = 15, maximumIterationsPerEpoch: Int? = nil,
-                showProgress: Bool = true) {
+                showProgress: Bool = true, selection: ModelSelection = .sourceValidation) {
         precondition(epochs > 0 && batchSize > 0 && patience > 0, "epochs, batch size and patience must be positive")
         self.epochs = epochs
         self.batchSize = batchSize
@@ -24,7 +26,17 @@ public struct TrainerConfiguration: Codable, Equatable, Sendable {
         self.patience = patience
         self.maximumIterationsPerEpoch = maximumIterationsPerEpoch
         self.showProgress = showProgress
+        self.selection = selection
     }
+}
+
+/// How a run picks its epoch without target labels.
+public enum ModelSelection: String, Codable, CaseIterable, Sendable {
+    /// Best held-out source accuracy (ties: lower cross-entropy); methods whose source accuracy says nothing about
+    /// the target (ADDA) keep the last epoch.
+    case sourceValidation = "source"
+    /// Lowest Deep Embedded Validation risk (You et al. 2019, `DeepEmbeddedValidation`).
+    case deepEmbeddedValidation = "dev"
 }
 
 /// Why training stopped abnormally.
@@ -88,15 +100,19 @@ public final class Trainer {
     ///   - sourceTraining: labelled source images used for training.
     ///   - sourceValidation: held-out labelled source images for model selection.
     ///   - targetTraining: target images; only images are read (labels are never used).
+    ///   - targetDiagnostic: labelled target images whose accuracy is logged per epoch for research
+    ///     (`EpochRecord.diagnosticTargetAccuracy`); never used to select or stop.
     ///   - resume: continue from `checkpoint.safetensors` when it exists.
     public func fit(sourceTraining: LabeledImages, sourceValidation: LabeledImages, targetTraining: LabeledImages,
-                    resume: Bool = false) throws -> TrainingSummary {
+                    targetDiagnostic: LabeledImages? = nil, resume: Bool = false) throws -> TrainingSummary {
         precondition(sourceTraining.count > 0 && targetTraining.count > 0, "training needs source and target images")
         let batch = min(configuration.batchSize, sourceTraining.count)
         let targetBatch = batch * method.targetBatchMultiplier
         var perEpoch = max(1, sourceTraining.count / batch)
         if let cap = configuration.maximumIterationsPerEpoch { perEpoch = min(perEpoch, max(1, cap)) }
-        let total = perEpoch * configuration.epochs
+        let epochs = method.learnsWeights ? configuration.epochs : 1
+        if !method.learnsWeights { perEpoch = 0 }
+        let total = max(1, perEpoch * epochs)
 
         var state = TrainerState(generatorState: SeededGenerator(seed: configuration.seed).state)
         var lastCheckpoint: String? = nil
@@ -108,13 +124,13 @@ public final class Trainer {
         method.prepare(totalIterations: total, targetImages: targetTraining, batchSize: batch)
         var generator = SeededGenerator(state: state.generatorState)
 
-        while state.completedEpochs < configuration.epochs && !state.stoppedEarly {
+        while state.completedEpochs < epochs && !state.stoppedEarly {
             let epoch = state.completedEpochs
             let started = Date()
             let sourceOrder = generator.permutation(sourceTraining.count)
             var targetOrder: [Int] = []
             while targetOrder.count < perEpoch * targetBatch { targetOrder += generator.permutation(targetTraining.count) }
-            let bar = ProgressBar("epoch \(epoch + 1)/\(configuration.epochs)", total: perEpoch, enabled: configuration.showProgress)
+            let bar = ProgressBar("epoch \(epoch + 1)/\(epochs)", total: perEpoch, enabled: configuration.showProgress && perEpoch > 0)
             var sums: [String: Double] = [:]
             for i in 0..<perEpoch {
                 let source = sourceTraining.batch(Array(sourceOrder[(i * batch)..<((i + 1) * batch)]))
@@ -134,17 +150,30 @@ public final class Trainer {
                 bar.advance(status: Trainer.format(losses.mapValues(Double.init)))
             }
             bar.finish()
-            guard let (accuracy, loss) = validationScores(sourceValidation, batchSize: batch) else {
+            guard let scores = evaluateEpoch(sourceTraining: sourceTraining, sourceValidation: sourceValidation,
+                                             targetTraining: targetTraining, targetDiagnostic: targetDiagnostic, batchSize: batch) else {
                 throw TrainingError.nonFinitePrediction(epoch: epoch + 1, lastCheckpoint: lastCheckpoint)
             }
-            let record = EpochRecord(epoch: epoch + 1, losses: sums.mapValues { $0 / Double(perEpoch) },
-                                     validationAccuracy: accuracy, validationLoss: loss,
-                                     seconds: Date().timeIntervalSince(started))
+            let record = EpochRecord(epoch: epoch + 1, losses: sums.mapValues { $0 / Double(max(perEpoch, 1)) },
+                                     validationAccuracy: scores.accuracy, validationLoss: scores.loss,
+                                     seconds: Date().timeIntervalSince(started), devRisk: scores.dev?.risk,
+                                     devMeanWeight: scores.dev?.meanWeight, diagnosticTargetAccuracy: scores.diagnosticTargetAccuracy)
             state.history.append(record)
             state.completedEpochs = epoch + 1
-            if !method.selectsOnSourceValidation || sourceValidation.count == 0 || Trainer.improves(accuracy: accuracy, loss: loss, over: state) {
-                state.bestValidationAccuracy = accuracy
-                state.bestValidationLoss = loss
+            let sourceImproved = !method.selectsOnSourceValidation || sourceValidation.count == 0
+                || Trainer.improves(accuracy: scores.accuracy, loss: scores.loss, over: state)
+            if sourceImproved {
+                state.bestValidationAccuracy = scores.accuracy
+                state.bestValidationLoss = scores.loss
+                state.sourceSelectedEpoch = epoch + 1
+            }
+            let devImproved = scores.dev.map { $0.risk < (state.devBestRisk ?? .infinity) } ?? (state.devSelectedEpoch == nil)
+            if devImproved {
+                state.devBestRisk = scores.dev?.risk
+                state.devSelectedEpoch = epoch + 1
+            }
+            state.selection = configuration.selection
+            if configuration.selection == .sourceValidation ? sourceImproved : devImproved {
                 state.bestEpoch = epoch + 1
                 state.epochsWithoutImprovement = 0
                 try Checkpoint.saveModel(of: method, epoch: epoch + 1, to: bestModelURL)
@@ -155,10 +184,11 @@ public final class Trainer {
             state.generatorState = generator.state
             try Checkpoint.save(method: method, trainerState: state, to: checkpointURL)
             lastCheckpoint = checkpointURL.path
-            log(String(format: "%@ epoch %d/%d  %@  val_acc %.2f%%  val_ce %.4f  best %.2f%% (epoch %d)  %.1fs%@", method.name,
-                       epoch + 1, configuration.epochs, Trainer.format(record.losses), accuracy, loss,
-                       state.bestValidationAccuracy, state.bestEpoch, record.seconds,
-                       state.stoppedEarly ? "  early stop" : ""))
+            let dev = scores.dev.map { String(format: "  dev %.4f", $0.risk) } ?? ""
+            let diagnostic = scores.diagnosticTargetAccuracy.map { String(format: "  [diagnostic target_acc %.2f%%]", $0) } ?? ""
+            log(String(format: "%@ epoch %d/%d  %@  val_acc %.2f%%  val_ce %.4f%@  selected epoch %d%@  %.1fs%@", method.name,
+                       epoch + 1, epochs, Trainer.format(record.losses), scores.accuracy, scores.loss, dev,
+                       state.bestEpoch, diagnostic, record.seconds, state.stoppedEarly ? "  early stop" : ""))
             onEpochEnd?(record, state)
         }
         return TrainingSummary(state: state, bestModel: bestModelURL, checkpoint: checkpointURL)
@@ -168,25 +198,78 @@ public final class Trainer {
     /// accuracy, or the same accuracy with a lower loss. The tie-break matters on small validation sets, where the
     /// accuracy saturates early and a strict comparison would freeze the selection at the first saturated epoch.
     public static func improves(accuracy: Double, loss: Double, over state: TrainerState) -> Bool {
-        if state.bestEpoch == 0 || accuracy > state.bestValidationAccuracy { return true }
+        if (state.sourceSelectedEpoch ?? state.bestEpoch) == 0 || accuracy > state.bestValidationAccuracy { return true }
         return accuracy == state.bestValidationAccuracy && loss < (state.bestValidationLoss ?? .infinity)
     }
 
-    /// Accuracy in percent and mean cross-entropy of the prediction on `images`; nil when a logit is not finite.
-    /// An empty set scores 0 % and loss 0.
-    func validationScores(_ images: LabeledImages, batchSize: Int) -> (accuracy: Double, loss: Double)? {
-        guard images.count > 0 else { return (0, 0) }
-        var correct = 0, start = 0, totalLoss = 0.0
+    /// What one epoch's evaluation measured.
+    struct EpochScores {
+        /// Held-out source accuracy (percent) and mean cross-entropy.
+        var accuracy: Double
+        var loss: Double
+        var dev: DeepEmbeddedValidation.Estimate?
+        var diagnosticTargetAccuracy: Double?
+    }
+
+    /// Images used per domain to fit DEV's domain classifier.
+    static let devSampleCount = 400
+
+    /// Validates the epoch's prediction model. Methods with `usesTargetNormalization` are validated on held-out source
+    /// images normalised by those images' own statistics, and then keep statistics re-estimated on the whole target
+    /// training set (AdaBN) for prediction, DEV's target features and the diagnostic. Nil when a logit is not finite.
+    func evaluateEpoch(sourceTraining: LabeledImages, sourceValidation: LabeledImages, targetTraining: LabeledImages,
+                       targetDiagnostic: LabeledImages?, batchSize: Int) -> EpochScores? {
+        let predictor = method.predictor
+        let normalizeSource = method.usesTargetNormalization && sourceValidation.count > 1
+        let statisticsBatch = max(2, batchSize)
+        if normalizeSource { BatchNormStatistics.reestimate(predictor, on: sourceValidation, batchSize: statisticsBatch) }
+        guard let validation = predictions(sourceValidation, batchSize: batchSize) else { return nil }
+        let sourceSample = Trainer.evenSample(sourceTraining, count: Trainer.devSampleCount)
+        let sourceFeatures = predictions(sourceSample, batchSize: batchSize)?.features
+        if method.usesTargetNormalization {
+            BatchNormStatistics.reestimate(predictor, on: targetTraining, batchSize: statisticsBatch)
+        }
+        let targetFeatures = predictions(Trainer.evenSample(targetTraining, count: Trainer.devSampleCount), batchSize: batchSize)?.features
+        var scores = EpochScores(accuracy: 0, loss: 0)
+        if sourceValidation.count > 0 {
+            scores.accuracy = 100 * Double(validation.correct) / Double(sourceValidation.count)
+            scores.loss = validation.losses.reduce(0, +) / Double(sourceValidation.count)
+            if let sourceFeatures, let targetFeatures {
+                scores.dev = DeepEmbeddedValidation.estimate(sourceFeatures: sourceFeatures, targetFeatures: targetFeatures,
+                                                             validationFeatures: validation.features,
+                                                             validationLosses: validation.losses)
+            }
+        }
+        if let targetDiagnostic, targetDiagnostic.count > 0, let target = predictions(targetDiagnostic, batchSize: batchSize) {
+            scores.diagnosticTargetAccuracy = 100 * Double(target.correct) / Double(targetDiagnostic.count)
+        }
+        return scores
+    }
+
+    /// Features, per-image cross-entropy and the number of correct predictions of the prediction model on `images`
+    /// (evaluation mode, no gradient); nil when a logit is not finite.
+    func predictions(_ images: LabeledImages, batchSize: Int) -> (features: [[Float]], losses: [Double], correct: Int)? {
+        let predictor = method.predictor
+        var features: [[Float]] = [], losses: [Double] = [], correct = 0, start = 0
         while start < images.count {
             let indices = Array(start..<min(start + batchSize, images.count))
             let (x, y) = images.batch(indices)
-            let logits = method.predict(x)
+            let (f, logits) = evaluate(predictor) { let f = predictor.encoder(x); return (f, predictor.classifier(f)) }
             guard logits.scalars.allSatisfy(\.isFinite) else { return nil }
             correct += zip(logits.argmax(axis: 1), y).filter { $0 == $1 }.count
-            totalLoss += Double(withoutGradient { crossEntropy(logits: logits, labels: y, reduction: .sum) }.item)
+            losses += withoutGradient { crossEntropy(logits: logits, labels: y, reduction: .none) }.scalars.map(Double.init)
+            let d = f.shape[1]
+            for i in 0..<indices.count { features.append(Array(f.scalars[(i * d)..<((i + 1) * d)])) }
             start += batchSize
         }
-        return (100 * Double(correct) / Double(images.count), totalLoss / Double(images.count))
+        return (features, losses, correct)
+    }
+
+    /// Up to `count` images spread evenly over `images` (every k-th), so the sample keeps the set's class balance.
+    static func evenSample(_ images: LabeledImages, count: Int) -> LabeledImages {
+        guard images.count > count else { return images }
+        let stride = Double(images.count) / Double(count)
+        return ImageSubset(images, indices: (0..<count).map { Int(Double($0) * stride) })
     }
 
     private func log(_ line: String) {

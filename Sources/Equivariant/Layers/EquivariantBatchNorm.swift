@@ -17,6 +17,8 @@ public final class EquivariantBatchNorm: Layer, BatchNormalizing {
     public let momentum: Float
     public let epsilon: Float
     public var modeOverride: BatchNormMode?
+    public var momentumOverride: Float?
+    public var runningStatistics: (mean: Tensor, variance: Tensor) { (runningMean, runningVar) }
 
     public init(_ type: FieldType, momentum: Float = 0.1, epsilon: Float = 1e-5) {
         precondition(type.fieldCount > 0 && Set(type.representations.map(\.size)).count == 1,
@@ -47,7 +49,7 @@ public final class EquivariantBatchNorm: Layer, BatchNormalizing {
         let current = mode
         let out = input.reshaped([n, f, d * h, w]).batchNorm(
             runningMean: runningMean, runningVariance: runningVar, weight: weight, bias: bias, mode: current,
-            momentum: momentum, epsilon: epsilon)
+            momentum: momentumOverride ?? momentum, epsilon: epsilon)
         if current == .training { numBatchesTracked.scalars[0] += 1 }
         return out.reshaped([n, c, h, w])
     }

@@ -28,6 +28,10 @@ public struct DomainPriors: Sendable, Equatable {
     public var psfSigma: Prior
     public var snr: Prior
     public var countsPerUnit: Prior
+    /// Detector gain and sky level applied after the noise (`LensScene.gain`, `skyLevel`); drawn last, so domains
+    /// with the fixed defaults (1 and 0) draw the same scenes as before these existed.
+    public var gain: Prior = .fixed(1)
+    public var skyLevel: Prior = .fixed(0)
     public var subhalos: SubhaloPopulation
     public var vortexMass: Prior
     /// Axion mass in eV; the vortex length is `vortexLengthAt1e23 * (1e-23 eV / m_a)` arcsec.
@@ -99,6 +103,30 @@ public struct DomainPriors: Sendable, Equatable {
         vortexMass: .logUniform(2e10, 4.5e10), axionMass: .logUniform(1e-24, 1e-22), vortexLengthAt1e23: 0.6,
         vortexOffset: .uniform(0, 0.15))
 
+    /// Model A's lenses and labels seen through other observing conditions: a wider PSF, another gain, a sky level
+    /// and lower SNR (fixed values). A controlled appearance shift: the physics that decides the class is unchanged,
+    /// so a method that adapts must at least recover what re-normalisation recovers (the `shift` comparison profile).
+    public static let modelAShifted: DomainPriors = {
+        var priors = DomainPriors.modelA
+        priors.name = "A-shifted"
+        priors.psfSigma = .fixed(0.15)
+        priors.snr = .fixed(15)
+        priors.gain = .fixed(1.6)
+        priors.skyLevel = .fixed(0.3)
+        return priors
+    }()
+
+    /// Model A's priors with the observing conditions given (nil keeps Model A's): PSF sigma in arcsec, peak SNR,
+    /// gain and sky level. For appearance-shift studies (`deeplense simulate --domain A --psf-sigma ...`).
+    public func observed(psfSigma: Double? = nil, snr: Double? = nil, gain: Double? = nil, skyLevel: Double? = nil) -> DomainPriors {
+        var priors = self
+        if let psfSigma { priors.psfSigma = .fixed(psfSigma) }
+        if let snr { priors.snr = .fixed(snr) }
+        if let gain { priors.gain = .fixed(gain) }
+        if let skyLevel { priors.skyLevel = .fixed(skyLevel) }
+        return priors
+    }
+
     /// A short hash (FNV-1a, 64 bits, hex) of every prior value, so data sets can record which priors made them.
     public var fingerprint: String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -108,11 +136,12 @@ public struct DomainPriors: Sendable, Equatable {
         return String(hash, radix: 16)
     }
 
-    /// The priors for a domain letter (`"A"`/`"B"`, case-insensitive), or nil.
+    /// The priors for a domain name (`"A"`, `"B"` or `"A-shifted"`, case-insensitive), or nil.
     public static func named(_ letter: String) -> DomainPriors? {
         switch letter.uppercased() {
         case "A": return .modelA
         case "B": return .modelB
+        case "A-SHIFTED": return .modelAShifted
         default: return nil
         }
     }
@@ -177,6 +206,6 @@ public struct DomainPriors: Sendable, Equatable {
         }
         return LensScene(label: label, lensRedshift: zl, sourceRedshift: zs, mainLens: mainLens, shear: shear,
                          subhalos: halos, vortex: vortex, vortexMass: vMass, source: source, lensLight: light,
-                         psfSigma: psf, snr: snrValue, countsPerUnit: counts)
+                         psfSigma: psf, snr: snrValue, countsPerUnit: counts, gain: gain.sample(&g), skyLevel: skyLevel.sample(&g))
     }
 }

@@ -126,7 +126,8 @@ public final class LensRenderer {
     }
 
     /// Renders `scene` into `output` (`size * size` floats): noiseless image scaled to peak 1, then noise
-    /// drawn from `generator` (see `NoiseModel`). Returns the background sigma used.
+    /// drawn from `generator` (see `NoiseModel`), then `gain * pixel + skyLevel` (identity for gain 1, sky 0).
+    /// Returns the background sigma used (before the gain).
     @discardableResult
     public func render(_ scene: LensScene, into output: UnsafeMutableBufferPointer<Float>,
                        generator: inout SeededGenerator, noise: Bool = true) -> Double {
@@ -148,6 +149,10 @@ public final class LensRenderer {
         let model = NoiseModel(snr: scene.snr, countsPerUnit: scene.countsPerUnit)
         let sigma = model.backgroundSigma(sourcePeak: Double(sourcePeak * scale))
         if noise { model.apply(to: output, backgroundSigma: sigma, generator: &generator) }
+        if scene.gain != 1 || scene.skyLevel != 0 {
+            let gain = Float(scene.gain), sky = Float(scene.skyLevel)
+            for i in 0..<count { output[i] = gain * output[i] + sky }
+        }
         return sigma
     }
 }

@@ -45,4 +45,8 @@ public struct LensScene: Sendable {
     public var snr: Double
     /// Expected counts per unit of normalised intensity (sets the Poisson noise, see `NoiseModel`).
     public var countsPerUnit: Double
+    /// Detector gain: the noisy image (peak about 1) is multiplied by it.
+    public var gain: Double = 1
+    /// Sky level added to every pixel after the gain, in units of the normalised peak.
+    public var skyLevel: Double = 0
 }

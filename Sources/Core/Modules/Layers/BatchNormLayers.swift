@@ -4,6 +4,11 @@
 public protocol BatchNormalizing: AnyObject {
     /// When set, used instead of the mode implied by `isTraining`.
     var modeOverride: BatchNormMode? { get set }
+    /// When set, used instead of the layer's `momentum` for running-statistics updates (`1/k` for the `k`-th batch
+    /// gives the cumulative average over batches, PyTorch's `momentum=None`; AdaBN re-estimation uses it).
+    var momentumOverride: Float? { get set }
+    /// The running mean and variance buffers, `[C]` (or `[F]` fields).
+    var runningStatistics: (mean: Tensor, variance: Tensor) { get }
 }
 
 /// Batch normalisation (Ioffe & Szegedy, "Batch Normalization: Accelerating Deep Network Training by Reducing
@@ -25,6 +30,8 @@ public class BatchNormLayer: Layer, BatchNormalizing {
     public let momentum: Float
     public let epsilon: Float
     public var modeOverride: BatchNormMode?
+    public var momentumOverride: Float?
+    public var runningStatistics: (mean: Tensor, variance: Tensor) { (runningMean, runningVar) }
 
     init(featureCount: Int, momentum: Float, epsilon: Float) {
         precondition(featureCount > 0, "batch norm needs a positive feature count, got \(featureCount)")
@@ -52,7 +59,7 @@ public class BatchNormLayer: Layer, BatchNormalizing {
                      "\(type(of: self)): input \(input.shape) does not have \(featureCount) channels on axis 1")
         let current = mode
         let output = input.batchNorm(runningMean: runningMean, runningVariance: runningVar, weight: weight, bias: bias,
-                                     mode: current, momentum: momentum, epsilon: epsilon)
+                                     mode: current, momentum: momentumOverride ?? momentum, epsilon: epsilon)
         if current == .training { numBatchesTracked.scalars[0] += 1 }
         return output
     }
