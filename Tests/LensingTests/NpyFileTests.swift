@@ -291,6 +291,19 @@ func writeBytes(_ bytes: [UInt8], to url: URL) { try! Data(bytes).write(to: url)
                 == .unsupportedDType("[('a', '<f4')]"))
     }
 
+    @Test func longValuesAreShortenedInMessages() {
+        let longDescr = "{'descr': '<" + String(repeating: "f", count: 10_000) + "', 'fortran_order': False, 'shape': (2, 3), }"
+        guard case .unsupportedDType(let descr) = reason(of: handBuiltNpy(descr: "", shape: [], payload: floats6, major: 2, dictionary: longDescr)) else {
+            Issue.record("expected unsupportedDType"); return
+        }
+        #expect(descr.count == PythonLiteral.maximumTextLength && descr.hasSuffix("..."))
+        let manyKeys = "{" + (0..<1000).map { "'key\($0)': \($0)" }.joined(separator: ", ") + "}"
+        guard case .malformedHeader(let message) = reason(of: handBuiltNpy(descr: "", shape: [], payload: [], major: 2, dictionary: manyKeys)) else {
+            Issue.record("expected malformedHeader"); return
+        }
+        #expect(message.count < 160, "\(message.count) characters")
+    }
+
     @Test func shapesWhoseItemsOverflowAreRejected() {
         guard case .malformedHeader(let message) = reason(of: NpyRegressionInputs.overflowingItem) else {
             Issue.record("expected malformedHeader"); return

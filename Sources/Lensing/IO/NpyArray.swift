@@ -38,7 +38,9 @@ public final class NpyArray: @unchecked Sendable {
         file = try MappedFile(path: path)
         let header = try NpyHeader.parse(file.bytes, file: path)
         guard let dtype = NpyDType(descr: header.descr) else {
-            throw NpyError(file: path, reason: .unsupportedDType(header.descr))
+            let descr = header.descr.count > PythonLiteral.maximumTextLength
+                ? String(header.descr.prefix(PythonLiteral.maximumTextLength - 3)) + "..." : header.descr
+            throw NpyError(file: path, reason: .unsupportedDType(descr))
         }
         self.dtype = dtype
         shape = header.shape

@@ -49,9 +49,8 @@ struct NpyHeader: Equatable {
         }
         let expectedKeys: Set<String> = ["descr", "fortran_order", "shape"]
         guard Set(dict.keys) == expectedKeys else {
-            let keys = dict.keys.sorted().prefix(8).map { PythonLiteral.string($0).text }
-            throw fail(.malformedHeader("keys are [\(keys.joined(separator: ", "))\(dict.count > 8 ? ", ..." : "")], "
-                + "expected ['descr', 'fortran_order', 'shape']"))
+            let keys = PythonLiteral.list(dict.keys.sorted().map(PythonLiteral.string)).text
+            throw fail(.malformedHeader("keys are \(keys), expected ['descr', 'fortran_order', 'shape']"))
         }
         let descr: String
         switch dict["descr"]! {
