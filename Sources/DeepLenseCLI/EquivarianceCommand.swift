@@ -59,6 +59,13 @@ public struct EquivarianceCommand: ParsableCommand {
     }
 
     public func run() throws {
+        for (option, directory) in [("--save-filters", saveFilters), ("--save-arrays", saveArrays)] {
+            guard let directory else { continue }
+            let probe = (directory as NSString).appendingPathComponent("input.npy")
+            if let problem = FilePreflight.writeProblem(path: probe, creatingDirectories: true) {
+                throw CommandInputError("\(option) \(directory): \(problem)")
+            }
+        }
         let g = SymmetryGroup(name: group)!
         if layer == "network" { return runNetwork(g) }
         var generator = SeededGenerator(seed: seed)

@@ -142,7 +142,8 @@ import Testing
                            containing: "SHEAR gives a non-finite value at the point")
     }
 
-    @Test func simulateReportsAnUnwritableDirectoryInOneLine() {
+    @Test func unwritableOutputDirectoriesAreOneLineErrors() {
         expectOneLineError(["simulate", "--count", "1", "--size", "64", "--out", "/proc/x", "--quiet"], containing: "cannot create files in /proc")
+        expectOneLineError(["equivariance", "--save-arrays", "/proc/x"], containing: "--save-arrays /proc/x: cannot create files in /proc")
     }
 }
