@@ -86,6 +86,17 @@ import Testing
         }
     }
 
+    @Test func trainReportsAnOverflowingShapeInOneLine() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try npy("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4294967296, 4294967296), }")
+            .write(to: directory.appendingPathComponent("a_train_data.npy"))
+        try npy("{'descr': '<i8', 'fortran_order': False, 'shape': (0,), }").write(to: directory.appendingPathComponent("a_train_labels.npy"))
+        expectOneLineError(["train", "--method", "source-only", "--source", directory.path, "--target", directory.path, "--epochs", "1",
+                            "--out", directory.appendingPathComponent("run").path, "--quiet"],
+                           containing: "a_train_data.npy: malformed header: shape (0, 4294967296, 4294967296) has more elements per item")
+    }
+
     @Test func featuresRefusesToOverwriteItsInputAndReadsNoEmptyImages() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
