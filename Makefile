@@ -12,7 +12,7 @@ RELEASE = $(SWIFT) build -c release $(NATIVE)
 RELEASE_BIN = $(shell $(RELEASE) --show-bin-path)
 DEMO_OUT ?= out/demo
 
-.PHONY: deps demo test bench notebooks build-release
+.PHONY: deps demo test bench notebooks build-release fuzz
 
 deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -31,6 +31,27 @@ demo: build-release
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Mutation fuzzing of the file parsers (.npy header and data, safetensors, checkpoints), FUZZ_CASES mutated inputs
+# each (the test suite runs a few hundred). A crash or hang leaves the input in $(FUZZ_ARTIFACTS).
+FUZZ_CASES ?= 10000
+FUZZ_ARTIFACTS ?= .build/fuzz
+FUZZ_SUITES := LensingTests.NpyFuzzTests CoreTests.SafetensorsFuzzTests DomainAdaptationTests.CheckpointFuzzTests
+
+fuzz: deps
+	$(SWIFT) build --build-tests
+	@mkdir -p $(FUZZ_ARTIFACTS); rm -f $(FUZZ_ARTIFACTS)/*-current.bin $(FUZZ_ARTIFACTS)/*-hang.bin; failed=""; \
+	for suite in $(FUZZ_SUITES); do \
+	  FUZZ_CASES=$(FUZZ_CASES) FUZZ_ARTIFACTS=$(FUZZ_ARTIFACTS) $(SWIFT) test --skip-build --filter $$suite \
+	    > $(FUZZ_ARTIFACTS)/$$suite.log 2>&1; status=$$?; \
+	  grep -h '^fuzz ' $(FUZZ_ARTIFACTS)/$$suite.log; \
+	  if [ $$status -ne 0 ]; then \
+	    failed="$$failed $$suite"; \
+	    echo "$$suite: FAILED (exit $$status, a crash, hang or failed expectation); log $(FUZZ_ARTIFACTS)/$$suite.log"; \
+	    ls $(FUZZ_ARTIFACTS)/*-current.bin $(FUZZ_ARTIFACTS)/*-hang.bin 2>/dev/null | sed 's/^/  input: /'; \
+	  fi; \
+	done; \
+	if [ -n "$$failed" ]; then exit 1; fi; echo "fuzz: no crashes, no hangs"
 
 bench: deps
 	$(RELEASE) --product Bench

@@ -22,7 +22,7 @@ public struct EquivarianceCommand: ParsableCommand {
     var group: String = "C8"
     @Option(help: "Input side S (pixels).")
     var size: Int = 49
-    @Option(help: "Seed for the weights and the input.")
+    @Option(parsing: .unconditional, help: "Seed (non-negative) for the weights and the input.", transform: parseSeed)
     var seed: UInt64 = 0
     @Option(help: "Width (px) of the Gaussian smoothing of the random input.")
     var sigma: Double = 2
@@ -33,16 +33,39 @@ public struct EquivarianceCommand: ParsableCommand {
 
     public init() {}
 
+    /// Largest input side accepted.
+    static let maximumSize = 512
+    /// Largest rotation order N accepted: the layers' channel counts and filter banks grow with N.
+    static let maximumRotationOrder = 64
+    /// Largest group order times input area: the feature maps grow with both (D8 at 512 x 512 peaks near 1.2 GB).
+    static let maximumOrderTimesArea = 16 * 512 * 512
+
     public func validate() throws {
-        guard SymmetryGroup(name: group) != nil else { throw ValidationError("--group must be CN or DN (e.g. C8, D4), got '\(group)'") }
+        guard let g = SymmetryGroup(name: group) else { throw ValidationError("--group must be CN or DN (e.g. C8, D4), got '\(group)'") }
+        guard g.rotationOrder <= Self.maximumRotationOrder else {
+            throw ValidationError("--group \(group): N must be at most \(Self.maximumRotationOrder), got \(g.rotationOrder)")
+        }
         guard ["lifting", "group", "network"].contains(layer) else {
             throw ValidationError("--layer must be lifting, group or network, got '\(layer)'")
         }
-        guard size >= 9 else { throw ValidationError("--size must be at least 9, got \(size)") }
-        guard sigma > 0 else { throw ValidationError("--sigma must be positive") }
+        guard (9...Self.maximumSize).contains(size) else {
+            throw ValidationError("--size must be between 9 and \(Self.maximumSize), got \(size)")
+        }
+        guard g.order * size * size <= Self.maximumOrderTimesArea else {
+            let largest = Int((Double(Self.maximumOrderTimesArea) / Double(g.order)).squareRoot())
+            throw ValidationError("--size \(size) with \(group) needs too much memory: the largest size for \(group) is \(largest)")
+        }
+        guard sigma > 0, sigma.isFinite else { throw ValidationError("--sigma must be a positive number, got \(sigma)") }
     }
 
     public func run() throws {
+        for (option, directory) in [("--save-filters", saveFilters), ("--save-arrays", saveArrays)] {
+            guard let directory else { continue }
+            let probe = (directory as NSString).appendingPathComponent("input.npy")
+            if let problem = FilePreflight.writeProblem(path: probe, creatingDirectories: true) {
+                throw CommandInputError("\(option) \(directory): \(problem)")
+            }
+        }
         let g = SymmetryGroup(name: group)!
         if layer == "network" { return runNetwork(g) }
         var generator = SeededGenerator(seed: seed)

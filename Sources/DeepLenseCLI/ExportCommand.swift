@@ -25,7 +25,7 @@ public struct ExportCommand: ParsableCommand {
             return String(key[..<range.lowerBound])
         })
         guard prefixes.count == 1, let model = prefixes.first else {
-            throw ValidationError("\(file): expected one '<model>.encoder.*' group of tensors, found \(prefixes.sorted())")
+            throw CommandInputError("\(file): expected one '<model>.encoder.*' group of tensors, found \(prefixes.sorted())")
         }
         var encoder = StateDict(), head = StateDict()
         for (key, tensor) in state.entries {
@@ -39,8 +39,17 @@ public struct ExportCommand: ParsableCommand {
     public func run() throws {
         let best = URL(fileURLWithPath: runDirectory).appendingPathComponent("best.safetensors")
         guard FileManager.default.fileExists(atPath: best.path) else {
-            throw ValidationError("\(best.path) not found: is \(runDirectory) a finished run directory?")
+            throw CommandInputError("\(best.path) not found: is \(runDirectory) a finished run directory?")
         }
+        try requireReadableFile(best.path, option: "--run")
+        try requireDistinct(output: out, outputOption: "--out", input: best.path, inputDescription: "the run's selected model")
+        if let classifier {
+            try requireDistinct(output: classifier, outputOption: "--classifier", input: best.path,
+                                inputDescription: "the run's selected model")
+            try requireDistinct(output: classifier, outputOption: "--classifier", input: out, inputDescription: "the --out file")
+        }
+        try requireWritableFile(out, option: "--out")
+        if let classifier { try requireWritableFile(classifier, option: "--classifier") }
         let (encoder, head) = try Self.split(try Safetensors.read(from: best), file: best.path)
         try Safetensors.write(encoder, to: URL(fileURLWithPath: out))
         var message = "wrote \(encoder.entries.count) encoder tensors to \(out)"

@@ -9,7 +9,7 @@ public struct InspectCommand: ParsableCommand {
         abstract: "Print shape, dtype, order and statistics of a .npy file as one JSON object.",
         discussion: """
             Keys: path, shape, dtype, fortran_order, format_version, min, max, mean (NaN ignored; null when \
-            empty), nan_count for float arrays, counts (value -> occurrences) for integer and bool arrays. \
+            empty; the strings "inf", "-inf" or "nan" for values JSON cannot hold), nan_count for float arrays, counts (value -> occurrences) for integer and bool arrays. \
             The file is memory-mapped and read in one streaming pass. A malformed file exits with status 1 \
             and the reason on stderr.
             """)

@@ -13,7 +13,8 @@ public struct LensEvalCommand: ParsableCommand {
     var profile: String
     @Option(name: .customLong("param"), help: "A parameter as KEY=VALUE (lenstronomy names, arcsec); repeatable.")
     var params: [String] = []
-    @Option(name: .customLong("point"), help: "An evaluation point X,Y in arcsec; repeatable.")
+    @Option(name: .customLong("point"), parsing: .unconditionalSingleValue,
+            help: "An evaluation point X,Y in arcsec (negative coordinates allowed: --point -0.5,0.3); repeatable.")
     var points: [String] = []
 
     public init() {}
@@ -25,7 +26,9 @@ public struct LensEvalCommand: ParsableCommand {
             guard parts.count == 2, !parts[0].isEmpty, let v = Double(parts[1]), v.isFinite else {
                 throw ValidationError("--param expects KEY=VALUE with a finite number, got '\(item)'")
             }
-            values[parts[0]] = v
+            guard values.updateValue(v, forKey: parts[0]) == nil else {
+                throw ValidationError("--param \(parts[0]) is given more than once")
+            }
         }
         return values
     }
@@ -53,7 +56,12 @@ public struct LensEvalCommand: ParsableCommand {
 
     public func run() throws {
         let lens = try ProfileCatalog.make(name: profile, values: try parsedParameters())
-        let results = try parsedPoints().map { lens.evaluate(x: $0.0, y: $0.1) }
+        let points = try parsedPoints()
+        let results = points.map { lens.evaluate(x: $0.0, y: $0.1) }
+        for (point, q) in zip(points, results) where ![q.alphaX, q.alphaY, q.kappa, q.psi].allSatisfy(\.isFinite) {
+            throw CommandInputError("\(profile) gives a non-finite value at the point \(point.0),\(point.1) (a singularity, "
+                + "or numbers too large for double precision); choose another point or parameters")
+        }
         func list(_ f: (LensQuantities) -> Double) -> String {
             "[" + results.map { String(format: "%.17g", f($0)) }.joined(separator: ", ") + "]"
         }

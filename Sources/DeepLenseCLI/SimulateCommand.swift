@@ -18,7 +18,8 @@ public struct SimulateCommand: ParsableCommand {
     var count: Int
     @Option(help: "Image size: 150 (0.05\"/px, DeepLense-like) or 64 (0.1\"/px, Euclid-like).")
     var size: Int = 150
-    @Option(help: "Random seed; the same seed gives the same bits on any thread count.")
+    @Option(parsing: .unconditional, help: "Random seed (non-negative); the same seed gives the same bits on any thread count.",
+            transform: parseSeed)
     var seed: UInt64 = 0
     @Option(help: "Output directory (created if missing).")
     var out: String
@@ -74,7 +75,7 @@ public struct SimulateCommand: ParsableCommand {
             written = try SimulatedDataSetWriter.write(simulator: simulator, count: count, seed: seed, split: dataSplit,
                                                        directory: directory, prefix: name) { bar.advance(by: $0) }
         } catch let error as CocoaError {
-            throw ValidationError("cannot write to \(out): \(error.localizedDescription)")
+            throw CommandInputError("cannot write to \(out): \(error.localizedDescription)")
         }
         bar.finish()
         let seconds = written.seconds, dataURL = written.dataURL, labelURL = written.labelsURL, first = written.firstImages

@@ -16,7 +16,8 @@ public struct StrengthCommand: ParsableCommand {
     var size: Int = 150
     @Option(help: "Images per substructure class.")
     var count: Int = 100
-    @Option(help: "Random seed of the simulated stream (the train split of `simulate --seed`).")
+    @Option(parsing: .unconditional, help: "Random seed (non-negative) of the simulated stream (the train split of `simulate --seed`).",
+            transform: parseSeed)
     var seed: UInt64 = 3
     @Option(help: "Override the CDM subhalo mass scale (default: the domain's, \(DomainPriors.substructure.massScale)).")
     var massScale: Double?
@@ -29,7 +30,12 @@ public struct StrengthCommand: ParsableCommand {
         guard DomainPriors.named(domain) != nil else { throw ValidationError("unknown domain '\(domain)': use A or B") }
         guard ImagePreset(size: size) != nil else { throw ValidationError("unsupported --size \(size): use 150 or 64") }
         guard count > 0 else { throw ValidationError("--count must be positive, got \(count)") }
-        if let massScale, !(massScale > 0) { throw ValidationError("--mass-scale must be positive, got \(massScale)") }
+        if let massScale, !(massScale > 0 && massScale.isFinite) {
+            throw ValidationError("--mass-scale must be a positive number, got \(massScale)")
+        }
+        guard threshold.isFinite, threshold >= 0 else {
+            throw ValidationError("--threshold must be a finite, non-negative Delta chi^2, got \(threshold)")
+        }
     }
 
     public func run() throws {

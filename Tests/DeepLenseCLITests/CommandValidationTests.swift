@@ -13,7 +13,19 @@ import Testing
         (["strength", "--domain", "Z"], "unknown domain 'Z'"),
         (["strength", "--size", "32"], "unsupported --size 32"),
         (["strength", "--count=-1"], "--count must be positive"),
-        (["strength", "--mass-scale", "0"], "--mass-scale must be positive"),
+        (["strength", "--mass-scale", "0"], "--mass-scale must be a positive number"),
+        (["strength", "--threshold", "nan"], "--threshold must be a finite, non-negative Delta chi^2, got nan"),
+        (["strength", "--seed", "-1"], "seeds are non-negative integers"),
+        (["simulate", "--count", "3", "--out", "/tmp/x", "--seed", "-1"], "seeds are non-negative integers"),
+        (["equivariance", "--seed", "-1"], "seeds are non-negative integers"),
+        (["equivariance", "--size", "100000"], "--size must be between 9 and 512, got 100000"),
+        (["equivariance", "--group", "C1000000"], "N must be at most 64, got 1000000"),
+        (["equivariance", "--group", "D64", "--size", "512"], "the largest size for D64 is 181"),
+        (["lens-eval", "--profile", "SIE", "--param", "e1=1", "--param", "e2=0", "--param", "theta_E=1", "--point", "0,0"],
+         "sqrt(e1^2 + e2^2) must be below 0.999"),
+        (["lens-eval", "--profile", "SIS", "--param", "theta_E=-1", "--point", "0,0"], "'theta_E': must be positive, got -1.0"),
+        (["lens-eval", "--profile", "SIS", "--param", "theta_E=1", "--param", "theta_E=2", "--point", "0,0"],
+         "--param theta_E is given more than once"),
     ]
 
     @Test(arguments: badInputs)
@@ -25,6 +37,14 @@ import Testing
             #expect(DeepLense.message(for: error).contains(message), "got: \(DeepLense.message(for: error))")
             #expect(DeepLense.exitCode(for: error) == .validationFailure)
         }
+    }
+
+    @Test func negativeNumbersParseAsValues() throws {
+        let eval = try #require(try DeepLense.parseAsRoot(["lens-eval", "--profile", "SIS", "--param", "theta_E=1",
+                                                            "--point", "-0.5,0.3", "--point", "-1,-2"]) as? LensEvalCommand)
+        #expect(try eval.parsedPoints().map { [$0.0, $0.1] } == [[-0.5, 0.3], [-1, -2]])
+        let simulate = try #require(try DeepLense.parseAsRoot(["simulate", "--count", "3", "--out", "/tmp/x", "--seed", "7"]) as? SimulateCommand)
+        #expect(simulate.seed == 7)
     }
 
     @Test func strengthDefaultsParse() throws {

@@ -192,6 +192,23 @@ private func relative(_ a: Double, _ b: Double) -> Double { abs(a - b) / max(abs
         }
     }
 
+    @Test func catalogRejectsValuesWithoutAFiniteLens() {
+        let base: [String: Double] = ["theta_E": 1, "e1": 0.1, "e2": 0]
+        for (key, value) in [("e1", 1.0), ("e2", -0.9995), ("theta_E", -1.0), ("theta_E", 0.0), ("e2", .nan), ("center_x", .infinity)] {
+            var values = base
+            values[key] = value
+            #expect(throws: ProfileCatalogError.self, "\(key)=\(value)") { try ProfileCatalog.make(name: "SIE", values: values) }
+        }
+        for name in ["SIS", "POINT_MASS"] {
+            #expect(throws: ProfileCatalogError.invalidValue(profile: name, parameter: "theta_E", reason: "must be positive, got -1.0")) {
+                try ProfileCatalog.make(name: name, values: ["theta_E": -1])
+            }
+        }
+        let nearlyFlat = try? ProfileCatalog.make(name: "SIE", values: ["theta_E": 1, "e1": 0.998, "e2": 0])
+        let q = nearlyFlat?.evaluate(x: 0.5, y: 0.3)
+        #expect(q.map { [$0.alphaX, $0.alphaY, $0.kappa, $0.psi].allSatisfy(\.isFinite) } == true)
+    }
+
     @Test func ellipticityRoundTrip() {
         let (e1, e2) = Ellipticity.components(q: 0.7, phi: 0.3)
         let (q, phi) = Ellipticity.axisRatioAndAngle(e1: e1, e2: e2)

@@ -31,11 +31,18 @@ public enum StateDictError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .missingKeys(let keys): return "missing keys in state dict: \(keys.joined(separator: ", "))"
-        case .unexpectedKeys(let keys): return "unexpected keys in state dict: \(keys.joined(separator: ", "))"
+        case .missingKeys(let keys): return "missing keys in state dict: \(Self.list(keys))"
+        case .unexpectedKeys(let keys): return "unexpected keys in state dict: \(Self.list(keys))"
         case let .shapeMismatch(key, expected, found):
             return "shape mismatch for \(key): model has \(expected), state dict has \(found)"
         }
+    }
+
+    /// The first few keys, then how many there are in all, so the message stays one readable line.
+    private static func list(_ keys: [String]) -> String {
+        let shown = 5
+        guard keys.count > shown else { return keys.joined(separator: ", ") }
+        return keys.prefix(shown).joined(separator: ", ") + ", ... (\(keys.count) keys)"
     }
 }
 

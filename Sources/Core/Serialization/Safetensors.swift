@@ -46,11 +46,14 @@ public enum Safetensors {
 
     /// Reads tensors, metadata and stored dtypes.
     public static func readContents(from url: URL) throws -> Contents {
+        if let problem = FilePreflight.readProblem(path: url.path) {
+            throw SafetensorsError.io("cannot read \(url.path): \(problem)")
+        }
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
-            throw SafetensorsError.io("cannot read \(url.path): \(error.localizedDescription)")
+            throw SafetensorsError.io("cannot read \(url.path): \((error as NSError).localizedFailureReason ?? error.localizedDescription)")
         }
         return try decode(data)
     }

@@ -88,12 +88,14 @@ extension Safetensors {
         guard begin <= end else {
             throw SafetensorsError.offsetsOutOfRange(key: key, begin: begin, end: end, dataSize: dataSize)
         }
-        var byteCount = dtype.size
-        for extent in shape {
-            let (product, overflow) = byteCount.multipliedReportingOverflow(by: extent)
+        // Zero extents are skipped so that a shape like [0, 2^32, 2^32], whose strides overflow, is refused too.
+        var nonZeroBytes = dtype.size
+        for extent in shape where extent != 0 {
+            let (product, overflow) = nonZeroBytes.multipliedReportingOverflow(by: extent)
             guard !overflow else { throw SafetensorsError.sizeMismatch(key: key, shape: shape, dtype: dtypeName, byteCount: end - begin) }
-            byteCount = product
+            nonZeroBytes = product
         }
+        let byteCount = shape.contains(0) ? 0 : nonZeroBytes
         guard byteCount == end - begin else {
             throw SafetensorsError.sizeMismatch(key: key, shape: shape, dtype: dtypeName, byteCount: end - begin)
         }

@@ -12,15 +12,19 @@ final class MappedFile: @unchecked Sendable {
     /// File size in bytes.
     let size: Int
 
+    /// Maps the regular file at `path`. FIFOs, devices and directories are refused before opening (opening a
+    /// FIFO for reading blocks until a writer appears), and again after, should the path change in between.
     init(path: String) throws {
-        let fd = open(path, O_RDONLY)
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw NpyError(file: path, reason: .cannotOpen(String(cString: strerror(errno)))) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw NpyError(file: path, reason: .notARegularFile) }
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw NpyError(file: path, reason: .cannotOpen(String(cString: strerror(errno)))) }
         defer { close(fd) }
-        var info = stat()
         guard fstat(fd, &info) == 0 else {
             throw NpyError(file: path, reason: .cannotOpen(String(cString: strerror(errno))))
         }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw NpyError(file: path, reason: .cannotOpen("not a regular file")) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw NpyError(file: path, reason: .notARegularFile) }
         size = Int(info.st_size)
         if size == 0 { base = nil; return }
         let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)

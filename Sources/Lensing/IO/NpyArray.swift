@@ -38,22 +38,24 @@ public final class NpyArray: @unchecked Sendable {
         file = try MappedFile(path: path)
         let header = try NpyHeader.parse(file.bytes, file: path)
         guard let dtype = NpyDType(descr: header.descr) else {
-            throw NpyError(file: path, reason: .unsupportedDType(header.descr))
+            let descr = header.descr.count > PythonLiteral.maximumTextLength
+                ? String(header.descr.prefix(PythonLiteral.maximumTextLength - 3)) + "..." : header.descr
+            throw NpyError(file: path, reason: .unsupportedDType(descr))
         }
         self.dtype = dtype
         shape = header.shape
         isFortranOrder = header.fortranOrder
         formatVersion = "\(header.major).\(header.minor)"
         dataOffset = header.dataOffset
-        var count = 1
-        for extent in shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-            guard !overflow else { throw NpyError(file: path, reason: .malformedHeader("shape \(shape) overflows")) }
-            count = product
+        guard let count = NpyArray.product(shape) else {
+            throw NpyError(file: path, reason: .malformedHeader("shape \(NpyArray.shapeText(shape)) has more elements than fit in memory"))
         }
         elementCount = count
         itemCount = shape.first ?? 1
-        elementsPerItem = shape.dropFirst().reduce(1, *)
+        guard let perItem = NpyArray.product(shape.dropFirst()) else {
+            throw NpyError(file: path, reason: .malformedHeader("shape \(NpyArray.shapeText(shape)) has more elements per item than fit in memory"))
+        }
+        elementsPerItem = perItem
         let (expected, overflow) = count.multipliedReportingOverflow(by: dtype.kind.byteCount)
         let available = file.size - dataOffset
         guard !overflow, expected <= available else {
@@ -62,7 +64,25 @@ public final class NpyArray: @unchecked Sendable {
         guard expected == available else {
             throw NpyError(file: path, reason: .trailingData(expectedBytes: expected, actualBytes: available))
         }
-        fortranOffsets = header.fortranOrder && shape.count > 1 ? NpyArray.columnMajorOffsets(Array(shape.dropFirst())) : nil
+        // Only arrays with data need the offsets; their item then has at most as many elements as the file has bytes.
+        fortranOffsets = header.fortranOrder && shape.count > 1 && count > 0
+            ? NpyArray.columnMajorOffsets(Array(shape.dropFirst())) : nil
+    }
+
+    /// The product of `extents`, or nil when it overflows `Int`.
+    private static func product<C: Collection>(_ extents: C) -> Int? where C.Element == Int {
+        var result = 1
+        for extent in extents {
+            let (next, overflow) = result.multipliedReportingOverflow(by: extent)
+            if overflow { return nil }
+            result = next
+        }
+        return result
+    }
+
+    /// The shape as NumPy prints it, e.g. `(0, 4294967296, 4294967296)`.
+    static func shapeText(_ shape: [Int]) -> String {
+        shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
     }
 
     /// Column-major offsets of the C-order elements of an array of `shape`.

@@ -1,9 +1,13 @@
+import Foundation
+
 /// An error reading or validating a NumPy `.npy` file or a DeepLense data set; it always names the file.
 public struct NpyError: Error, Equatable, CustomStringConvertible {
     /// What is wrong with the file.
     public enum Reason: Equatable, Sendable {
         /// The file could not be opened or mapped (`errno` text).
         case cannotOpen(String)
+        /// The path names a FIFO, device, socket or directory; it is refused before opening, which could block.
+        case notARegularFile
         /// The file does not start with the six bytes `\x93NUMPY`.
         case badMagic
         /// The format version is not 1.0, 2.0 or 3.0.
@@ -13,6 +17,9 @@ public struct NpyError: Error, Equatable, CustomStringConvertible {
         case headerSizeMismatch(declared: Int, available: Int)
         /// The header dictionary is not the Python literal NumPy writes (missing or unknown key, bad syntax).
         case malformedHeader(String)
+        /// Something other than padding or a comment follows the header dictionary (quoted excerpt); either
+        /// stray text, or a header length field that reaches into the data.
+        case textAfterHeader(String)
         /// The `descr` is not one of `<f4 <f8 >f4 >f8 <i8 <i4 |u1 |b1` (or their byte-order variants).
         case unsupportedDType(String)
         /// Fewer data bytes follow the header than the shape and dtype need.
@@ -29,6 +36,8 @@ public struct NpyError: Error, Equatable, CustomStringConvertible {
         case nonIntegerLabel(index: Int, value: Double)
         /// A write failed.
         case writeFailed(String)
+        /// The file system lacks the space a write needs (bytes needed, bytes available).
+        case insufficientSpace(neededBytes: Int, availableBytes: Int)
     }
 
     /// Path of the offending file.
@@ -45,11 +54,14 @@ public struct NpyError: Error, Equatable, CustomStringConvertible {
         let what: String
         switch reason {
         case .cannotOpen(let message): what = "cannot open: \(message)"
+        case .notARegularFile: what = "is not a regular file"
         case .badMagic: what = "not a .npy file (bad magic bytes)"
         case .unsupportedVersion(let major, let minor): what = "unsupported .npy format version \(major).\(minor)"
         case .headerSizeMismatch(let declared, let available):
             what = "header lies about its size (declares \(declared) bytes, \(available) usable)"
         case .malformedHeader(let message): what = "malformed header: \(message)"
+        case .textAfterHeader(let excerpt):
+            what = "unexpected text \(excerpt) after the header dictionary (stray text, or a header length that reaches into the data)"
         case .unsupportedDType(let descr): what = "unsupported dtype '\(descr)' (supported: <f4 <f8 >f4 >f8 <i8 <i4 |u1 |b1)"
         case .truncatedData(let expected, let actual):
             what = "truncated data: shape needs \(expected) bytes, file has \(actual)"
@@ -61,7 +73,17 @@ public struct NpyError: Error, Equatable, CustomStringConvertible {
             what = "label \(value) at index \(index) is outside 0..<\(classCount)"
         case .nonIntegerLabel(let index, let value): what = "label \(value) at index \(index) is not an integer"
         case .writeFailed(let message): what = "write failed: \(message)"
+        case .insufficientSpace(let needed, let available):
+            what = "not enough free space: needs \(Self.byteText(needed)), \(Self.byteText(available)) available"
         }
         return "\(file): \(what)"
+    }
+
+    /// A byte count for people: `512 B`, `8.4 MB`, `164.2 GB` (powers of 1000).
+    static func byteText(_ bytes: Int) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
+        var value = Double(bytes), unit = 0
+        while value >= 1000, unit < units.count - 1 { value /= 1000; unit += 1 }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f ", value) + units[unit]
     }
 }

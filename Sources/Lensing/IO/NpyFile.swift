@@ -28,7 +28,7 @@ public enum NpyFile {
 
 /// Writes a `.npy` file in pieces, so arrays larger than memory (a 30,000-image training set is 2.7 GB) can be
 /// produced chunk by chunk. The header is written first; `finish()` checks that exactly the promised number of
-/// elements arrived.
+/// elements arrived. Errors carry the system's reason (`No space left on device`), not a Foundation error dump.
 public final class NpyStreamWriter {
     /// Path being written.
     public let path: String
@@ -38,7 +38,7 @@ public final class NpyStreamWriter {
     public let shape: [Int]
     /// Elements written so far.
     public private(set) var written = 0
-    private let handle: FileHandle
+    private var descriptor: Int32
     private let expected: Int
 
     /// Creates (or truncates) the file and writes the header.
@@ -48,15 +48,13 @@ public final class NpyStreamWriter {
         self.kind = kind
         self.shape = shape
         expected = shape.reduce(1, *)
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw NpyError(file: path, reason: .writeFailed("cannot create file"))
-        }
-        do { handle = try FileHandle(forWritingTo: url) } catch {
-            throw NpyError(file: path, reason: .writeFailed("\(error)"))
-        }
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw NpyError(file: path, reason: .writeFailed(String(cString: strerror(errno)))) }
         let header = NpyHeader.encode(descr: NpyDType(kind: kind).descr, fortranOrder: false, shape: shape)
-        try write(Data(header))
+        try header.withUnsafeBytes { try write($0) }
     }
+
+    deinit { if descriptor >= 0 { close(descriptor) } }
 
     /// Appends float32 elements (C order).
     public func append(floats values: [Float]) throws {
@@ -70,9 +68,14 @@ public final class NpyStreamWriter {
         try appendRaw(values)
     }
 
-    /// Closes the file; throws if the element count differs from the shape.
-    public func finish() throws {
-        try? handle.close()
+    /// Closes the file, after flushing it to disk (`fsync`) if `flushToDisk`; throws if the element count differs
+    /// from the shape.
+    public func finish(flushToDisk: Bool = false) throws {
+        guard descriptor >= 0 else { return }
+        let synced = !flushToDisk || fsync(descriptor) == 0 ? nil : String(cString: strerror(errno))
+        let closed = close(descriptor) == 0 ? nil : String(cString: strerror(errno))
+        descriptor = -1
+        if let failure = synced ?? closed { throw NpyError(file: path, reason: .writeFailed(failure)) }
         guard written == expected else {
             throw NpyError(file: path, reason: .writeFailed("wrote \(written) elements, shape \(shape) needs \(expected)"))
         }
@@ -82,13 +85,18 @@ public final class NpyStreamWriter {
         guard written + values.count <= expected else {
             throw NpyError(file: path, reason: .writeFailed("more than \(expected) elements for shape \(shape)"))
         }
-        try values.withUnsafeBytes { try write(Data($0)) }
+        try values.withUnsafeBytes { try write($0) }
         written += values.count
     }
 
-    private func write(_ data: Data) throws {
-        do { try handle.write(contentsOf: data) } catch {
-            throw NpyError(file: path, reason: .writeFailed("\(error)"))
+    private func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard descriptor >= 0 else { throw NpyError(file: path, reason: .writeFailed("file already closed")) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { throw NpyError(file: path, reason: .writeFailed(String(cString: strerror(errno)))) }
+            offset += n
         }
     }
 }

@@ -44,25 +44,30 @@ struct NpyHeader: Equatable {
             }
             throw fail(.malformedHeader(message.text))
         }
-        guard parser.remainderIsPadding else {
-            throw fail(.headerSizeMismatch(declared: headerLength, available: parser.consumedCount))
+        if let trailing = parser.trailingText {
+            throw fail(.textAfterHeader(PythonLiteral.excerpt(String(trailing.reversed().drop { $0.isWhitespace || $0 == "\0" }.reversed()))))
         }
         let expectedKeys: Set<String> = ["descr", "fortran_order", "shape"]
         guard Set(dict.keys) == expectedKeys else {
-            throw fail(.malformedHeader("keys are \(dict.keys.sorted()), expected \(expectedKeys.sorted())"))
+            let keys = PythonLiteral.list(dict.keys.sorted().map(PythonLiteral.string)).text
+            throw fail(.malformedHeader("keys are \(keys), expected ['descr', 'fortran_order', 'shape']"))
         }
         let descr: String
         switch dict["descr"]! {
         case .string(let s): descr = s
-        case let other: throw fail(.unsupportedDType("\(other)"))
+        case let other: throw fail(.unsupportedDType(other.text))
         }
         guard case .bool(let fortran) = dict["fortran_order"]! else {
-            throw fail(.malformedHeader("fortran_order is not True or False"))
+            throw fail(.malformedHeader("fortran_order is \(dict["fortran_order"]!.text), not True or False"))
         }
-        guard case .tuple(let items) = dict["shape"]! else { throw fail(.malformedHeader("shape is not a tuple")) }
+        guard case .tuple(let items) = dict["shape"]! else {
+            throw fail(.malformedHeader("shape \(dict["shape"]!.text) is not a tuple"))
+        }
         var shape: [Int] = []
         for item in items {
-            guard case .int(let n) = item, n >= 0 else { throw fail(.malformedHeader("shape \(items) has a non-integer or negative extent")) }
+            guard case .int(let n) = item, n >= 0 else {
+                throw fail(.malformedHeader("shape \(dict["shape"]!.text) has a non-integer or negative extent"))
+            }
             shape.append(n)
         }
         return NpyHeader(descr: descr, fortranOrder: fortran, shape: shape, major: major, minor: minor,
@@ -90,14 +95,60 @@ struct NpyHeader: Equatable {
 /// The values that can appear in a `.npy` header dictionary.
 enum PythonLiteral: Equatable {
     case string(String), bool(Bool), int(Int), tuple([PythonLiteral]), list([PythonLiteral]), none
+
+    /// Longest text `text` and `excerpt` return, so an error message stays one readable line.
+    static let maximumTextLength = 80
+
+    /// The value as Python writes it (`(2, 3)`, `[('a', '<f4')]`), shortened with `...` beyond
+    /// `maximumTextLength` characters.
+    var text: String {
+        var out = ""
+        write(to: &out)
+        return out.count > Self.maximumTextLength ? String(out.prefix(Self.maximumTextLength - 3)) + "..." : out
+    }
+
+    /// `raw` quoted and shortened to at most `maximumTextLength` characters, control characters escaped.
+    static func excerpt(_ raw: String) -> String {
+        let escaped = raw.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? $0.escaped(asASCII: true) : String($0) }.joined()
+        let short = escaped.count > maximumTextLength - 5 ? String(escaped.prefix(maximumTextLength - 8)) + "..." : escaped
+        return "'" + short + "'"
+    }
+
+    /// Appends the Python spelling, stopping once the text is longer than `maximumTextLength` (values nest at
+    /// most `PythonLiteralParser.maximumDepth` deep, so the recursion is bounded).
+    private func write(to out: inout String) {
+        guard out.count <= Self.maximumTextLength else { return }
+        switch self {
+        case .string(let s): out += "'" + s.prefix(Self.maximumTextLength) + "'"
+        case .bool(let b): out += b ? "True" : "False"
+        case .int(let n): out += String(n)
+        case .none: out += "None"
+        case .tuple(let items), .list(let items):
+            let isTuple: Bool
+            if case .tuple = self { isTuple = true } else { isTuple = false }
+            out += isTuple ? "(" : "["
+            for (k, item) in items.enumerated() {
+                if k > 0 { out += ", " }
+                item.write(to: &out)
+                if out.count > Self.maximumTextLength { return }
+            }
+            if isTuple && items.count == 1 { out += "," }
+            out += isTuple ? ")" : "]"
+        }
+    }
 }
 
-/// A recursive-descent parser for the subset of Python literals NumPy headers use.
+/// A recursive-descent parser for the subset of Python literals NumPy headers use, with Python's `#` comments.
+/// Tuples and lists nest at most `maximumDepth` deep, so hostile input cannot exhaust the stack.
 struct PythonLiteralParser {
     struct Failure: Error { var text: String; var unterminated = false }
 
+    /// Deepest nesting of tuples and lists accepted (a real header nests one level: the shape tuple).
+    static let maximumDepth = 64
+
     private let chars: [Character]
     private var position = 0
+    private var depth = 0
 
     init(text: String) { chars = Array(text) }
 
@@ -108,10 +159,11 @@ struct PythonLiteralParser {
         while true {
             skipSpace()
             if peek() == "}" { position += 1; break }
-            guard case .string(let key) = try parseValue() else { throw Failure(text: "dictionary key is not a string") }
+            let keyValue = try parseValue()
+            guard case .string(let key) = keyValue else { throw Failure(text: "dictionary key \(keyValue.text) is not a string") }
             skipSpace()
             try expect(":")
-            guard result.updateValue(try parseValue(), forKey: key) == nil else { throw Failure(text: "duplicate key '\(key)'") }
+            guard result.updateValue(try parseValue(), forKey: key) == nil else { throw Failure(text: "duplicate key \(PythonLiteral.string(key).text)") }
             skipSpace()
             if peek() == "," { position += 1; continue }
             skipSpace()
@@ -121,11 +173,17 @@ struct PythonLiteralParser {
         return result
     }
 
-    /// Whether only the spaces, newline or NULs NumPy pads with follow the parsed dictionary.
-    var remainderIsPadding: Bool { chars[position...].allSatisfy { $0 == " " || $0 == "\n" || $0 == "\0" } }
-
-    /// Characters consumed so far.
-    var consumedCount: Int { position }
+    /// What follows the parsed dictionary besides the spaces, newline, NULs and comments a header may end with
+    /// (from the first other character on), or nil.
+    var trailingText: String? {
+        var copy = self
+        copy.skipSpace()
+        while copy.peek() == "\0" {
+            copy.position += 1
+            copy.skipSpace()
+        }
+        return copy.position < chars.count ? String(chars[copy.position...]) : nil
+    }
 
     private mutating func parseValue() throws -> PythonLiteral {
         skipSpace()
@@ -145,7 +203,8 @@ struct PythonLiteralParser {
             default:
                 let digits = word.hasSuffix("L") ? String(word.dropLast()) : word
                 guard let n = Int(digits) else {
-                    throw Failure(text: word.isEmpty ? "unexpected '\(c)'" : "unknown value '\(word)'",
+                    throw Failure(text: word.isEmpty ? "unexpected \(PythonLiteral.excerpt(String(c)))"
+                                                     : "unknown value \(PythonLiteral.excerpt(word))",
                                   unterminated: position >= chars.count)
                 }
                 return .int(n)
@@ -165,6 +224,11 @@ struct PythonLiteralParser {
     }
 
     private mutating func parseSequence(close: Character) throws -> [PythonLiteral] {
+        guard depth < Self.maximumDepth else {
+            throw Failure(text: "values nest more than \(Self.maximumDepth) levels deep")
+        }
+        depth += 1
+        defer { depth -= 1 }
         position += 1
         var items: [PythonLiteral] = []
         while true {
@@ -181,11 +245,22 @@ struct PythonLiteralParser {
 
     private func peek() -> Character? { position < chars.count ? chars[position] : nil }
 
-    private mutating func skipSpace() { while let c = peek(), c == " " || c == "\n" || c == "\t" { position += 1 } }
+    /// Skips white space and `#` comments (which run to the end of the line).
+    private mutating func skipSpace() {
+        while let c = peek() {
+            if c == " " || c == "\t" || c.isNewline {
+                position += 1
+            } else if c == "#" {
+                while let d = peek(), !d.isNewline { position += 1 }
+            } else {
+                return
+            }
+        }
+    }
 
     private mutating func expect(_ c: Character) throws {
         guard let p = peek() else { throw Failure(text: "expected '\(c)' at end of header", unterminated: true) }
-        guard p == c else { throw Failure(text: "expected '\(c)', found '\(p)'") }
+        guard p == c else { throw Failure(text: "expected '\(c)', found \(PythonLiteral.excerpt(String(p)))") }
         position += 1
     }
 }

@@ -61,7 +61,8 @@ public struct NpySummary: Equatable, Sendable {
 
     /// One JSON object: `path`, `shape`, `dtype`, `fortran_order`, `format_version`, `min`, `max`, `mean`,
     /// `nan_count` (float arrays), `counts` (integer arrays: value -> occurrences, keys in increasing order;
-    /// `null` when there are too many distinct values). Non-finite numbers are written as `null`.
+    /// `null` when there are too many distinct values). JSON has no infinities or NaN: they are written as the
+    /// strings `"inf"`, `"-inf"` and `"nan"` (the spelling NumPy prints), and a missing value as `null`.
     public var json: String {
         var fields: [(String, String)] = [
             ("path", quoted(path)),
@@ -84,7 +85,8 @@ public struct NpySummary: Equatable, Sendable {
 
     /// Shortest round-trip text; `asStored` prints float32 data as float32 (`0.99999994`, not `0.9999999403953552`).
     private func number(_ value: Double?, asStored: Bool = false) -> String {
-        guard let value, value.isFinite else { return "null" }
+        guard let value else { return "null" }
+        guard value.isFinite else { return value.isNaN ? "\"nan\"" : (value < 0 ? "\"-inf\"" : "\"inf\"") }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         return asStored && dtype.kind == .float32 ? "\(Float(value))" : "\(value)"
     }

@@ -38,7 +38,13 @@ public enum ProfileCatalog {
 
     private static let optional: Set<String> = ["center_x", "center_y", "ra_0", "dec_0"]
 
-    /// The profile `name` with `values`; throws naming the unknown profile or parameter.
+    /// Bound on the SIE ellipticity modulus `sqrt(e1^2 + e2^2) = (1 - q)/(1 + q)`: 0.999 is an axis ratio of
+    /// 5e-4; at 1 the axis ratio is 0 and the deflection is infinite.
+    public static let maximumEllipticity = 0.999
+
+    /// The profile `name` with `values`; throws naming the unknown profile or parameter, or the invalid value:
+    /// parameters must be finite; Einstein radii, `Rs`, `r_trunc` and `length` positive; an SIE's ellipticity
+    /// modulus below `maximumEllipticity`.
     public static func make(name: String, values: [String: Double]) throws -> any MassProfile {
         guard let accepted = parameters[name] else { throw ProfileCatalogError.unknownProfile(name) }
         for key in values.keys.sorted() where !accepted.contains(key) {
@@ -54,19 +60,29 @@ public enum ProfileCatalog {
             guard v > 0 else { throw ProfileCatalogError.invalidValue(profile: name, parameter: key, reason: "must be positive, got \(v)") }
             return v
         }
+        for key in values.keys.sorted() where !values[key]!.isFinite {
+            throw ProfileCatalogError.invalidValue(profile: name, parameter: key, reason: "must be finite, got \(values[key]!)")
+        }
         let cx = try value("center_x"), cy = try value("center_y")
         switch name {
-        case "SIS": return SIS(thetaE: try value("theta_E"), centerX: cx, centerY: cy)
-        case "SIE": return SIE(thetaE: try value("theta_E"), e1: try value("e1"), e2: try value("e2"), centerX: cx, centerY: cy)
+        case "SIS": return SIS(thetaE: try positive("theta_E"), centerX: cx, centerY: cy)
+        case "SIE":
+            let e1 = try value("e1"), e2 = try value("e2")
+            guard (e1 * e1 + e2 * e2).squareRoot() < maximumEllipticity else {
+                throw ProfileCatalogError.invalidValue(
+                    profile: name, parameter: "e1, e2",
+                    reason: "sqrt(e1^2 + e2^2) must be below \(maximumEllipticity) (axis ratio above 0), got \((e1 * e1 + e2 * e2).squareRoot())")
+            }
+            return SIE(thetaE: try positive("theta_E"), e1: e1, e2: e2, centerX: cx, centerY: cy)
         case "SHEAR":
             return ExternalShear(gamma1: try value("gamma1"), gamma2: try value("gamma2"),
                                  centerX: try value("ra_0"), centerY: try value("dec_0"))
-        case "POINT_MASS": return PointMass(thetaE: try value("theta_E"), centerX: cx, centerY: cy)
+        case "POINT_MASS": return PointMass(thetaE: try positive("theta_E"), centerX: cx, centerY: cy)
         case "TNFW":
             return TNFW(Rs: try positive("Rs"), alphaRs: try value("alpha_Rs"), rTrunc: try positive("r_trunc"),
                         centerX: cx, centerY: cy)
         default:
-            return LineMass(thetaE: try value("theta_E"), length: try positive("length"), angle: try value("angle"),
+            return LineMass(thetaE: try positive("theta_E"), length: try positive("length"), angle: try value("angle"),
                             centerX: cx, centerY: cy)
         }
     }
