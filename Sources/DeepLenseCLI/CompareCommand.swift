@@ -20,7 +20,8 @@ public struct CompareCommand: ParsableCommand {
             accuracy_by_method.svg and roc_<method>.svg into --out.
             Per backbone and seed the source-only model is trained once; with --init source (the default) every adapting \
             method of that backbone and seed starts from it.
-            Profiles: demo (64x64, 300 train / 150 test per domain, 2 epochs), small (64x64, 2,400 / 1,200, 5 epochs), \
+            Profiles: demo (64x64, 1,200 train / 300 test per domain, 5 epochs; source-only, AdaBN and ADDA, one seed), \
+            small (64x64, 2,400 / 1,200, 5 epochs, 3 seeds), \
             shift (Model A -> Model A under other observing conditions, 64x64, 600 / 600, 5 epochs, 3 seeds: a check that \
             each method adapts), paper (150x150, 30,000 / 7,500, 100 epochs).
             """)
@@ -29,14 +30,16 @@ public struct CompareCommand: ParsableCommand {
     var profile: String = "demo"
     @Option(help: "Comma-separated backbones (see `deeplense backbones`).")
     var backbones: String = "resnet18,c8resnet"
-    @Option(help: "Comma-separated methods: \(MethodKind.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var methods: String = MethodKind.allCases.map(\.rawValue).joined(separator: ",")
-    @Option(help: "Comma-separated training seeds (default: the profile's, 1 for demo).")
+    @Option(help: "Comma-separated methods: \(MethodKind.allCases.map(\.rawValue).joined(separator: ", ")) (default: the profile's; all but for demo).")
+    var methods: String?
+    @Option(parsing: .unconditional, help: "Comma-separated non-negative training seeds (default: the profile's; 1 for demo, 1,2,3 for small and shift).")
     var seeds: String?
     @Option(name: .customLong("init"), help: "Where adapting methods start: source (the shared source-only model) or scratch (random weights, the reference protocol).")
     var initialization: Initialization = .source
     @Option(help: "Epoch selection without target labels: source (held-out source accuracy) or dev (Deep Embedded Validation).")
     var selection: ModelSelection = .sourceValidation
+    @Flag(inversion: .prefixedNo, help: "Also train the in-domain ceiling per backbone and seed (source-only training on the labelled target data, the same budget; default: yes, no for demo).")
+    var ceiling: Bool?
     @Flag(help: "Research diagnostic: log every epoch's target test accuracy in each run's history (never used to select).")
     var diagnoseTarget = false
     @Option(help: "Data directory (default: <out>/data).")
@@ -53,7 +56,8 @@ public struct CompareCommand: ParsableCommand {
     public init() {}
 
     func parsedMethods() throws -> [MethodKind] {
-        try list(methods).map { name in
+        let names = methods ?? (ComparisonProfile.named(profile)?.defaultMethods ?? MethodKind.allCases).map(\.rawValue).joined(separator: ",")
+        return try list(names).map { name in
             guard let kind = MethodKind(rawValue: name) else {
                 throw ValidationError("unknown method '\(name)'; available: \(MethodKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
@@ -100,6 +104,7 @@ public struct CompareCommand: ParsableCommand {
         plan.initialization = initialization
         plan.selection = selection
         plan.diagnoseTarget = diagnoseTarget
+        plan.inDomainCeiling = ceiling ?? chosen.trainsCeiling ?? true
         let start = Date()
         let results = try Comparison.run(plan) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))

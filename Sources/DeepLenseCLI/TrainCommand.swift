@@ -36,7 +36,7 @@ public struct TrainCommand: ParsableCommand {
     var epochs: Int
     @Option(help: "Source images per batch (AdaMatch uses 3x as many target images).")
     var batch: Int = 100
-    @Option(help: "Seed of everything random in the run.")
+    @Option(parsing: .unconditional, help: "Seed (non-negative) of everything random in the run.", transform: parseSeed)
     var seed: UInt64 = 0
     @Option(help: "Run directory (checkpoints, best model, metrics, plots).")
     var out: String
@@ -72,6 +72,7 @@ public struct TrainCommand: ParsableCommand {
             throw ValidationError("unknown backbone '\(backbone)'; available: \(BackboneFactory.names.joined(separator: ", "))")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let maxIterations, maxIterations < 1 { throw ValidationError("--max-iterations must be at least 1, got \(maxIterations)") }
     }
 
     public func run() throws {

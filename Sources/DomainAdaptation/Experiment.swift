@@ -120,6 +120,13 @@ public enum Experiment {
            let probe = try? makeBackbone(configuration.backbone, 0), probe.requiresSquareInput {
             throw ValidationFailure("\(configuration.backbone) needs square images, the data is \(source.imageShape[1])x\(source.imageShape[2])")
         }
+        guard source.count > 0 else { throw ValidationFailure("the source training set has no images") }
+        guard target.count > 0 else { throw ValidationFailure("the target training set has no images") }
+        let split = stratifiedSplit(source, validationFraction: configuration.validationFraction, seed: configuration.subSeed(2))
+        guard split.training.count > 0 else {
+            throw ValidationFailure("holding out \(Int(configuration.validationFraction * 100)) % of \(source.count) source images "
+                + "for validation leaves none to train on: lower --validation-fraction or add images")
+        }
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         let configURL = runDirectory.appendingPathComponent("run.json")
         var configuration = configuration
@@ -141,7 +148,6 @@ public enum Experiment {
             }
         }
         try writeJSON(configuration, to: configURL)
-        let split = stratifiedSplit(source, validationFraction: configuration.validationFraction, seed: configuration.subSeed(2))
         let method = try makeMethod(configuration, classCount: source.classCount, makeBackbone: makeBackbone) { sourceOnly in
             if let path = configuration.sourceModel {
                 try Checkpoint.loadModel(into: sourceOnly, from: URL(fileURLWithPath: path))

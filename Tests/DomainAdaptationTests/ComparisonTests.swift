@@ -26,6 +26,32 @@ import Testing
         #expect(results.markdown.contains("| r | 61.00 ± 1.41 / 0.610 ± 0.014 | 82.00 ± 2.83 / 0.820 ± 0.028 |"))
         #expect(results.markdown.contains("| c | 70.00 / 0.700 | - |"))
         #expect(ComparisonPlots.accuracySVG(results).contains("<svg"))
+        // Paired by seed: gains 20 and 22, mean 21, standard error 1, t(0.975, 1) = 12.706: the interval includes 0.
+        let gain = try! #require(adda.pairedGain)
+        #expect(gain.mean == 21 && abs(gain.standardError - 1) < 1e-12 && gain.count == 2 && !gain.excludesZero)
+        #expect(results.markdown.contains("| r | +21.00 ± 1.00 (n=2) |"))
+    }
+
+    /// Three seeds whose gains are 5, 6 and 7: mean 6, standard error 1/sqrt(3), interval 6 ± 4.303 * 0.577 > 0.
+    @Test func pairedGainIntervalAndCeiling() {
+        var runs: [ComparisonRun] = []
+        for (seed, base) in [(UInt64(1), 60.0), (2, 70.0), (3, 50.0)] {
+            runs.append(ComparisonRun(backbone: "r", method: "source-only", seed: seed, accuracy: base, aurocMacro: 0.8,
+                                      aurocMicro: 0.8, seconds: 1, bestEpoch: 1))
+            runs.append(ComparisonRun(backbone: "r", method: "adabn", seed: seed, accuracy: base + 4 + Double(seed), aurocMacro: 0.8,
+                                      aurocMicro: 0.8, seconds: 1, bestEpoch: 1))
+            runs.append(ComparisonRun(backbone: "r", method: ComparisonResults.inDomainMethod, seed: seed, accuracy: 90,
+                                      aurocMacro: 0.95, aurocMicro: 0.95, seconds: 1, bestEpoch: 1))
+        }
+        let results = ComparisonResults(profile: .small, dataDirectory: "/d", dataOrigin: "test", backbones: ["r"],
+                                        methods: ["source-only", "adabn"], seeds: [1, 2, 3], runs: runs)
+        let gain = try! #require(results.cell("r", "adabn")?.pairedGain)
+        #expect(abs(gain.mean - 6) < 1e-12 && abs(gain.standardError - 1 / 3.0.squareRoot()) < 1e-12)
+        #expect(gain.excludesZero && abs(gain.lower! - (6 - 4.303 / 3.0.squareRoot())) < 1e-9)
+        #expect(results.inDomainCeiling?["r"]?.mean == 90)
+        #expect(results.markdown.contains("+6.00 ± 0.58 (n=3) *") && results.markdown.contains("in-domain ceiling"))
+        let svg = ComparisonPlots.accuracySVG(results)
+        #expect(svg.contains("in-domain ceiling") && svg.components(separatedBy: "<circle").count - 1 == 6)
     }
 
     /// The whole pipeline on tiny simulated data with a tiny backbone: simulation, every method, results files,
@@ -44,7 +70,8 @@ import Testing
         let build: BackboneBuilder = { _, seed in TinyBackbone(seed: seed) }
         var lines: [String] = []
         let results = try Comparison.run(plan, makeBackbone: build) { lines.append($0) }
-        #expect(results.runs.count == MethodKind.allCases.count)
+        #expect(results.runs.count == MethodKind.allCases.count + 1)  // and the in-domain ceiling
+        #expect(results.inDomainCeiling?["tiny"] != nil)
         #expect(results.sourceOnSource["tiny"] != nil)
         // One source model per backbone and seed, shared: no method trains its own.
         let sourceModel = Comparison.runDirectory(plan, backbone: "tiny", method: .sourceOnly, seed: 1).appendingPathComponent("best.safetensors").path
@@ -59,7 +86,7 @@ import Testing
         }
         lines.removeAll()
         let again = try Comparison.run(plan, makeBackbone: build) { lines.append($0) }
-        #expect(lines.filter { $0.contains("finished earlier") }.count == MethodKind.allCases.count)
+        #expect(lines.filter { $0.contains("finished earlier") }.count == MethodKind.allCases.count + 1)
         #expect(again.runs.map(\.accuracy) == results.runs.map(\.accuracy))
 
         // Data made with other priors (or for another profile) is refused with a one-line reason.

@@ -21,6 +21,8 @@ public struct ComparisonPlan: Sendable {
     public var selection: ModelSelection = .sourceValidation
     /// Log per-epoch target test accuracy in each run's history (diagnostic only).
     public var diagnoseTarget = false
+    /// Also train the in-domain ceiling per backbone and seed (source-only training on the labelled target data).
+    public var inDomainCeiling = true
 
     public init(profile: ComparisonProfile, backbones: [String], methods: [MethodKind], seeds: [UInt64],
                 dataDirectory: URL, outputDirectory: URL) {
@@ -115,6 +117,11 @@ public enum Comparison {
                               targetTrain: try open(target!, .train), targetTest: try open(target!, .test), origin: origin)
     }
 
+    /// The run directory of the in-domain ceiling of one backbone and seed.
+    public static func inDomainRunDirectory(_ plan: ComparisonPlan, backbone: String, seed: UInt64) -> URL {
+        plan.outputDirectory.appendingPathComponent("runs/\(backbone)/\(ComparisonResults.inDomainMethod)/seed-\(seed)", isDirectory: true)
+    }
+
     /// The run directory of one backbone, method and seed.
     public static func runDirectory(_ plan: ComparisonPlan, backbone: String, method: MethodKind, seed: UInt64) -> URL {
         plan.outputDirectory.appendingPathComponent("runs/\(backbone)/\(method.rawValue)/seed-\(seed)", isDirectory: true)
@@ -133,14 +140,23 @@ public enum Comparison {
         if plan.methods.contains(.sourceOnly) || methods.contains(where: { plan.configuration($0, backbone: "", seed: 0).startsFromSource }) {
             methods.insert(.sourceOnly, at: 0)
         }
-        var jobs: [(String, MethodKind, UInt64)] = []
-        for seed in plan.seeds { for backbone in plan.backbones { for method in methods { jobs.append((backbone, method, seed)) } } }
+        // A nil method is the in-domain ceiling: source-only training on the labelled target training set.
+        var jobs: [(String, MethodKind?, UInt64)] = []
+        for seed in plan.seeds {
+            for backbone in plan.backbones {
+                for method in methods { jobs.append((backbone, method, seed)) }
+                if plan.inDomainCeiling { jobs.append((backbone, nil, seed)) }
+            }
+        }
         var runs: [ComparisonRun] = []
         var trainedSeconds = 0.0, trainedCount = 0
-        for (index, (backbone, method, seed)) in jobs.enumerated() {
-            let directory = runDirectory(plan, backbone: backbone, method: method, seed: seed)
+        for (index, (backbone, kind, seed)) in jobs.enumerated() {
+            let method = kind ?? .sourceOnly
+            let methodName = kind?.rawValue ?? ComparisonResults.inDomainMethod
+            let directory = kind == nil ? inDomainRunDirectory(plan, backbone: backbone, seed: seed)
+                : runDirectory(plan, backbone: backbone, method: method, seed: seed)
             let recordURL = directory.appendingPathComponent("comparison-run.json")
-            let label = "[\(index + 1)/\(jobs.count)] \(backbone) \(method.rawValue) seed \(seed)"
+            let label = "[\(index + 1)/\(jobs.count)] \(backbone) \(methodName) seed \(seed)"
             if let saved = try? JSONDecoder().decode(ComparisonRun.self, from: Data(contentsOf: recordURL)) {
                 if let epochs = saved.epochs, let batch = saved.batchSize,
                    epochs != plan.profile.epochs || batch != plan.profile.batchSize {
@@ -154,19 +170,19 @@ public enum Comparison {
             log("\(label): training")
             let start = Date()
             var configuration = plan.configuration(method, backbone: backbone, seed: seed)
-            if configuration.startsFromSource {
+            if kind != nil, configuration.startsFromSource {
                 configuration.sourceModel = runDirectory(plan, backbone: backbone, method: .sourceOnly, seed: seed)
                     .appendingPathComponent("best.safetensors").path
             }
-            let result = try Experiment.run(configuration, source: data.sourceTrain, target: data.targetTrain,
-                                            targetTest: data.targetTest, runDirectory: directory, resume: true,
-                                            makeBackbone: makeBackbone)
+            let result = try Experiment.run(configuration, source: kind == nil ? data.targetTrain : data.sourceTrain,
+                                            target: data.targetTrain, targetTest: data.targetTest, runDirectory: directory,
+                                            resume: true, makeBackbone: makeBackbone)
             guard let metrics = result.targetMetrics else { preconditionFailure("Experiment.run evaluates when given a test set") }
-            var record = ComparisonRun(backbone: backbone, method: method.rawValue, seed: seed, accuracy: metrics.accuracy,
+            var record = ComparisonRun(backbone: backbone, method: methodName, seed: seed, accuracy: metrics.accuracy,
                                        aurocMacro: metrics.aurocMacro, aurocMicro: metrics.aurocMicro,
                                        seconds: Date().timeIntervalSince(start), bestEpoch: result.training.bestEpoch,
                                        epochs: plan.profile.epochs, batchSize: plan.profile.batchSize)
-            if method == .sourceOnly {
+            if kind == .sourceOnly {
                 let onSource = try evaluateOnSource(configuration, data: data, runDirectory: directory, makeBackbone: makeBackbone)
                 record.sourceAccuracy = onSource.accuracy
                 record.sourceAurocMacro = onSource.aurocMacro

@@ -21,6 +21,10 @@ struct SVGCanvas {
         elements.append("<line x1=\"\(f(x1))\" y1=\"\(f(y1))\" x2=\"\(f(x2))\" y2=\"\(f(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(f(width))\"\(d)/>")
     }
 
+    mutating func circle(x: Double, y: Double, radius: Double, fill: String, stroke: String = "black") {
+        elements.append("<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"\(f(radius))\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"0.7\"/>")
+    }
+
     mutating func polyline(_ points: [(Double, Double)], stroke: String, width: Double = 1.5, dash: String? = nil) {
         guard !points.isEmpty else { return }
         let d = dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""

@@ -118,6 +118,14 @@ public final class Trainer {
         var lastCheckpoint: String? = nil
         if resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
             state = try Checkpoint.load(into: method, from: checkpointURL)
+            guard state.generatorState.count == 4, !state.generatorState.allSatisfy({ $0 == 0 }) else {
+                throw CheckpointError.corrupt(path: checkpointURL.path, reason: "invalid generator state \(state.generatorState)")
+            }
+            guard (0...epochs).contains(state.completedEpochs), (0...state.completedEpochs).contains(state.bestEpoch),
+                  state.history.count == state.completedEpochs else {
+                throw CheckpointError.corrupt(path: checkpointURL.path, reason: "\(state.completedEpochs) completed epochs, best epoch "
+                    + "\(state.bestEpoch) and \(state.history.count) history records do not fit a run of \(epochs) epochs")
+            }
             lastCheckpoint = checkpointURL.path
             log("resuming \(method.name) after epoch \(state.completedEpochs) of \(configuration.epochs)")
         }
