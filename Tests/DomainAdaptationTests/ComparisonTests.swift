@@ -26,10 +26,11 @@ import Testing
         #expect(results.markdown.contains("| r | 61.00 ± 1.41 / 0.610 ± 0.014 | 82.00 ± 2.83 / 0.820 ± 0.028 |"))
         #expect(results.markdown.contains("| c | 70.00 / 0.700 | - |"))
         #expect(ComparisonPlots.accuracySVG(results).contains("<svg"))
-        // Paired by seed: gains 20 and 22, mean 21, standard error 1, t(0.975, 1) = 12.706: the interval includes 0.
+        // Paired by seed: gains 20 and 22, mean 21, standard error 1, t(0.975, 1) = 12.706: 21 ± 12.7 excludes 0.
         let gain = try! #require(adda.pairedGain)
-        #expect(gain.mean == 21 && abs(gain.standardError - 1) < 1e-12 && gain.count == 2 && !gain.excludesZero)
-        #expect(results.markdown.contains("| r | +21.00 ± 1.00 (n=2) |"))
+        #expect(gain.mean == 21 && abs(gain.standardError - 1) < 1e-12 && gain.count == 2 && gain.excludesZero)
+        #expect(abs(gain.lower! - (21 - 12.706)) < 1e-9)
+        #expect(results.markdown.contains("| r | +21.00 ± 1.00 (n=2) * |"))
     }
 
     /// Three seeds whose gains are 5, 6 and 7: mean 6, standard error 1/sqrt(3), interval 6 ± 4.303 * 0.577 > 0.
