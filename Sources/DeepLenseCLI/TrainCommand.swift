@@ -54,6 +54,8 @@ public struct TrainCommand: ParsableCommand {
     var initialization: Initialization = .source
     @Option(help: "A source-only run's best.safetensors to start from (default: train one in <out>/source-pretraining).")
     var sourceModel: String?
+    @Option(help: "Adam learning rate of Self-Ensemble, CGDM and AdaMatch started from the source model, cosine-annealed to 0 (default \(Hyperparameters().fineTuningLearningRate)).")
+    var fineTuningLearningRate: Float?
     @Option(help: "Epoch selection without target labels: source (held-out source accuracy) or dev (Deep Embedded Validation).")
     var selection: ModelSelection = .sourceValidation
     @Flag(help: "Research diagnostic: log every epoch's target test accuracy in history.json (never used to select).")
@@ -72,6 +74,9 @@ public struct TrainCommand: ParsableCommand {
             throw ValidationError("unknown backbone '\(backbone)'; available: \(BackboneFactory.names.joined(separator: ", "))")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let fineTuningLearningRate, !(fineTuningLearningRate > 0 && fineTuningLearningRate < 1) {
+            throw ValidationError("--fine-tuning-learning-rate must lie in (0, 1), got \(fineTuningLearningRate)")
+        }
         if let maxIterations, maxIterations < 1 { throw ValidationError("--max-iterations must be at least 1, got \(maxIterations)") }
     }
 
@@ -92,6 +97,7 @@ public struct TrainCommand: ParsableCommand {
         config.maximumIterationsPerEpoch = maxIterations
         config.showProgress = !quiet
         config.initialization = initialization
+        if let fineTuningLearningRate { config.hyperparameters.fineTuningLearningRate = fineTuningLearningRate }
         config.selection = selection
         config.diagnoseTarget = diagnoseTarget ? true : nil
         if let sourceModel {
