@@ -2,7 +2,7 @@ import Core
 import Equivariant
 import Foundation
 
-// Equivariant cases (issue 4), mirrored by bench/reference/e2cnn_bench.py with e2cnn 0.2.3:
+// Equivariant cases, mirrored by bench/reference/e2cnn_bench.py with e2cnn 0.2.3:
 //   r2conv-c8-16x16-k5-64-{fwd|bwd}  C8 R2Conv, 16 -> 16 regular fields (128 -> 128 channels), 5x5, padding 2,
 //                                    batch 32 of 64x64, training mode: forward (filter expansion + conv, with
 //                                    gradients recorded) / backward alone (conv gradients + expansion adjoint)

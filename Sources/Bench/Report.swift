@@ -1,7 +1,7 @@
 import Core
 import Foundation
 
-/// Console table and the JSON file of issue 8:
+/// Console table and the JSON file of the benchmarks:
 /// `{"machine": {...}, "cases": [{"name", "median_seconds", "min_seconds", "repeats", "gflops",
 /// "images_per_second", "peak_memory_bytes"}]}`, with null for fields that do not apply.
 enum BenchReport {

@@ -1,7 +1,7 @@
 import Core
 import Foundation
 
-// Bench: the project's micro-benchmarks (issue 8).
+// Bench: the project's micro-benchmarks.
 //
 // A small harness of our own rather than google/swift-benchmark or ordo-one/benchmark: it adds no dependency
 // to the package, and it reports what those do not out of the box: images/s for whole training steps and
