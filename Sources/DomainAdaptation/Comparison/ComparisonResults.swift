@@ -196,7 +196,8 @@ public struct ComparisonResults: Codable, Sendable {
         }
         if !ceiling.isEmpty {
             lines += ["", "The in-domain ceiling is a source-only model trained on the labelled target training set with the same "
-                + "budget: what the target labels would give, the upper reference line."]
+                + "budget (images, epochs, seed): what the target labels alone give. Adapting methods also learn from the "
+                + "labelled source images, so on small data sets they can exceed it."]
         }
         let adapting = methods.filter { $0 != "source-only" }
         lines += ["", "## Gain over source-only, paired by seed (accuracy points, mean ± standard error; * : 95 % interval excludes 0)", "",
