@@ -20,7 +20,7 @@ public struct CompareCommand: ParsableCommand {
             accuracy_by_method.svg and roc_<method>.svg into --out.
             Per backbone and seed the source-only model is trained once; with --init source (the default) every adapting \
             method of that backbone and seed starts from it.
-            Profiles: demo (64x64, 1,200 train / 300 test per domain, 5 epochs; source-only, AdaBN and ADDA, one seed), \
+            Profiles: demo (64x64, 1,800 train / 300 test per domain, 6 epochs; source-only and AdaBN, one seed), \
             small (64x64, 2,400 / 1,200, 5 epochs, 3 seeds), \
             shift (Model A -> Model A under other observing conditions, 64x64, 600 / 600, 5 epochs, 3 seeds: a check that \
             each method adapts), paper (150x150, 30,000 / 7,500, 100 epochs).
