@@ -38,7 +38,7 @@ public struct TargetBatch {
 /// The trainer owns the loop, batching, model selection, checkpoints and NaN checks; a method only defines one
 /// iteration and how to predict.
 public protocol UDAMethod: AnyObject {
-    /// The CLI name (`source-only`, `adda`, `self-ensemble`, `cgdm`, `adamatch`).
+    /// The CLI name (`source-only`, `adabn`, `adda`, `self-ensemble`, `cgdm`, `adamatch`).
     var name: String { get }
     /// Every network whose state is checkpointed, by a stable name.
     var modules: [(name: String, module: Module)] { get }
