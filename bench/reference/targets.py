@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Markdown tables for notebooks-md/05-benchmarks.md from a side_by_side.py run: conv GFLOP/s against the
-measured sgemm peak, whole steps (time, images/s, peak memory), and the targets of issue 8 (met / not met).
+measured sgemm peak, whole steps (time, images/s, peak memory), and the performance targets (met / not met).
 
 Usage: targets.py DIR        (DIR holds ours.json and theirs.json written by side_by_side.py)
 Ratios are ours / theirs (below 1: ours faster), per image where both sides count images (compare.ratios).

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch CPU reference for the Swift Bench executable (issue 8): the same case names, the same JSON layout.
+"""PyTorch CPU reference for the Swift Bench executable: the same case names, the same JSON layout.
 
 Usage: torch_bench.py [--filter REGEX] [--json FILE] [--threads T] [--seconds S]
 
