@@ -12,7 +12,7 @@ public enum BatchNormStatistics {
     /// average over consecutive batches of `batchSize` images (PyTorch's `momentum=None`) of each batch's mean and
     /// unbiased variance, computed with the current weights and no gradient. Weights and modes are unchanged; the
     /// batch-count buffers advance. A last batch of one image is skipped (its variance is undefined).
-    public static func reestimate(_ module: Module, on images: LabeledImages, batchSize: Int) {
+    public static func reestimate(_ module: Layer, on images: LabeledImages, batchSize: Int) {
         precondition(batchSize > 1, "re-estimating batch-norm statistics needs batches of at least 2 images, got \(batchSize)")
         let norms = module.allModules().compactMap { $0 as? BatchNormalizing }
         guard !norms.isEmpty, images.count > 1 else { return }
@@ -29,7 +29,7 @@ public enum BatchNormStatistics {
             batches += 1
             for norm in norms { norm.momentumOverride = 1 / Float(batches) }
             let batch = images.batch(Array(start..<end)).images
-            _ = module.withBatchNormMode(.training) { withoutGradient { (module as! Layer)(batch) } }
+            _ = module.withBatchNormMode(.training) { withoutGradient { module(batch) } }
         }
     }
 
@@ -51,7 +51,7 @@ public enum BatchNormStatistics {
     }
 
     /// Runs `body` with `module`'s running statistics re-estimated on `images`, then restores the previous ones.
-    public static func withStatistics<R>(of images: LabeledImages, in module: Module, batchSize: Int, _ body: () throws -> R) rethrows -> R {
+    public static func withStatistics<R>(of images: LabeledImages, in module: Layer, batchSize: Int, _ body: () throws -> R) rethrows -> R {
         let saved = snapshot(module)
         defer { restore(saved, into: module) }
         reestimate(module, on: images, batchSize: batchSize)
