@@ -46,6 +46,7 @@ extension ComparisonPlan {
         configuration.initialization = initialization
         configuration.selection = selection
         configuration.diagnoseTarget = diagnoseTarget ? true : nil
+        if method.adapts && configuration.startsFromSource { configuration.epochs = profile.adaptationEpochs ?? profile.epochs }
         return configuration
     }
 }
@@ -157,11 +158,12 @@ public enum Comparison {
                 : runDirectory(plan, backbone: backbone, method: method, seed: seed)
             let recordURL = directory.appendingPathComponent("comparison-run.json")
             let label = "[\(index + 1)/\(jobs.count)] \(backbone) \(methodName) seed \(seed)"
+            var configuration = plan.configuration(method, backbone: backbone, seed: seed)
             if let saved = try? JSONDecoder().decode(ComparisonRun.self, from: Data(contentsOf: recordURL)) {
                 if let epochs = saved.epochs, let batch = saved.batchSize,
-                   epochs != plan.profile.epochs || batch != plan.profile.batchSize {
+                   epochs != configuration.epochs || batch != configuration.batchSize {
                     throw ValidationFailure("\(directory.path) holds a finished run with \(epochs) epochs and batch \(batch), "
-                        + "but this comparison asks for \(plan.profile.epochs) and \(plan.profile.batchSize): use another --out")
+                        + "but this comparison asks for \(configuration.epochs) and \(configuration.batchSize): use another --out")
                 }
                 runs.append(saved)
                 log("\(label): finished earlier, \(String(format: "%.2f%% / %.3f", saved.accuracy, saved.aurocMacro))")
@@ -169,7 +171,6 @@ public enum Comparison {
             }
             log("\(label): training")
             let start = Date()
-            var configuration = plan.configuration(method, backbone: backbone, seed: seed)
             if kind != nil, configuration.startsFromSource {
                 configuration.sourceModel = runDirectory(plan, backbone: backbone, method: .sourceOnly, seed: seed)
                     .appendingPathComponent("best.safetensors").path
@@ -181,7 +182,7 @@ public enum Comparison {
             var record = ComparisonRun(backbone: backbone, method: methodName, seed: seed, accuracy: metrics.accuracy,
                                        aurocMacro: metrics.aurocMacro, aurocMicro: metrics.aurocMicro,
                                        seconds: Date().timeIntervalSince(start), bestEpoch: result.training.bestEpoch,
-                                       epochs: plan.profile.epochs, batchSize: plan.profile.batchSize)
+                                       epochs: configuration.epochs, batchSize: configuration.batchSize)
             if kind == .sourceOnly {
                 let onSource = try evaluateOnSource(configuration, data: data, runDirectory: directory, makeBackbone: makeBackbone)
                 record.sourceAccuracy = onSource.accuracy
