@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the notebooks' outputs from the commands they show (`make notebooks`).
-# Usage: notebooks-md/regenerate.sh [01 02 03 04 05]   (default: 01 02 03; 04 runs the `shift` comparison and the
-# demo, about an hour on 2 cores; 05 needs the reference venvs described in bench/README.md)
+# Usage: notebooks-md/regenerate.sh [01 02 03 04 05]   (default: 01 02 03; 04 runs the `small` and `shift`
+# comparisons and the demo, about two hours on 2 cores; 05 needs the reference venvs described in bench/README.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${DEEPLENSE_BIN:-}" ]; then
@@ -51,13 +51,14 @@ for part in "${parts[@]}"; do
     echo "03: notebooks-md/03-backbones.md"
     ;;
   04)
+    "$BIN" compare --profile small --backbones resnet18,c8resnet --out out/small
     "$BIN" compare --profile shift --backbones resnet18,c8resnet --out out/shift
     "$BIN" compare --profile demo --out out/demo
-    for study in shift demo; do
+    for study in small shift demo; do
       mkdir -p "notebooks-md/04-domain-adaptation/$study"
       cp out/$study/results.md out/$study/results.json out/$study/*.svg "notebooks-md/04-domain-adaptation/$study/"
     done
-    echo "04: results copied to notebooks-md/04-domain-adaptation/{shift,demo}/"
+    echo "04: results copied to notebooks-md/04-domain-adaptation/{small,shift,demo}/"
     ;;
   05)
     swift build -c release -Xswiftc -target-cpu -Xswiftc native -Xswiftc -DDEEPLENSE_NATIVE --product Bench >/dev/null

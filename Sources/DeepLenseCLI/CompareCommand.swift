@@ -46,7 +46,7 @@ public struct CompareCommand: ParsableCommand {
     var data: String?
     @Option(help: "Output directory for runs, results and plots.")
     var out: String
-    @Option(help: "Override the profile's number of epochs (source-only and ceiling runs, and adapting methods unless --adaptation-epochs or the profile sets theirs).")
+    @Option(help: "Override the profile's number of epochs, for every run (with --adaptation-epochs: for source-only and ceiling runs).")
     var epochs: Int?
     @Option(help: "Override the epochs of adapting methods that fine-tune the source model (default: the profile's; small: 1).")
     var adaptationEpochs: Int?
@@ -100,7 +100,10 @@ public struct CompareCommand: ParsableCommand {
     public func run() throws {
         if let threads { ComputeThreads.count = threads }
         var chosen = ComparisonProfile.named(profile)!
-        if let epochs { chosen.epochs = epochs }
+        if let epochs {  // an explicit epoch count applies to every run unless --adaptation-epochs splits it
+            chosen.epochs = epochs
+            chosen.adaptationEpochs = nil
+        }
         if let adaptationEpochs { chosen.adaptationEpochs = adaptationEpochs }
         let output = URL(fileURLWithPath: out, isDirectory: true)
         let dataDirectory = data.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? output.appendingPathComponent("data", isDirectory: true)

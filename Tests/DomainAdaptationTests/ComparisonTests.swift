@@ -125,5 +125,9 @@ import Testing
         json["imageSize"] = 150
         try JSONSerialization.data(withJSONObject: json).write(to: record)
         #expect { try Comparison.prepareData(plan) { _ in } } throws: { "\($0)".contains("was made for 150x150") }
+        #expect(results.targetLabel == "Model B")
+        // Files the comparison did not simulate are named by their prefix, not by the profile's domain.
+        try FileManager.default.removeItem(at: record)
+        #expect(try Comparison.prepareData(plan) { _ in }.targetName == "target files 'b'")
     }
 }

@@ -15,7 +15,7 @@ public enum ComparisonPlots {
             canvas.line(frame.left - 4, frame.y(tick), frame.left + frame.plotWidth, frame.y(tick), stroke: "#dddddd", width: 0.5)
             canvas.text(String(format: "%.0f", tick), x: frame.left - 8, y: frame.y(tick) + 4, size: 11, anchor: "end")
         }
-        let target = results.profile.targetDomain.map { "Model \($0)" } ?? "Model B"
+        let target = results.targetLabel
         canvas.text("\(target) test accuracy by method (\(results.seeds.count) seed\(results.seeds.count == 1 ? "" : "s"))",
                     x: frame.left + frame.plotWidth / 2, y: frame.top - 14, size: 14, anchor: "middle", bold: true)
         canvas.text("accuracy %", x: 18, y: frame.top + frame.plotHeight / 2, size: 12, anchor: "middle", rotate: -90)

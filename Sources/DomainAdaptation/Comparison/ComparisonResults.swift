@@ -126,13 +126,16 @@ public struct ComparisonResults: Codable, Sendable {
     /// The in-domain ceiling per backbone: a model trained with target labels (same budget) on the target test set.
     public var inDomainCeiling: [String: MeanStd]?
     public var note: String
+    /// The target domain's name in tables and plots (nil: the profile's simulated domain).
+    public var targetName: String?
 
     /// The method name of the in-domain ceiling runs.
     public static let inDomainMethod = "in-domain"
 
     public init(profile: ComparisonProfile, dataDirectory: String, dataOrigin: String, backbones: [String], methods: [String],
-                seeds: [UInt64], runs: [ComparisonRun]) {
+                seeds: [UInt64], runs: [ComparisonRun], targetName: String? = nil) {
         self.profile = profile
+        self.targetName = targetName
         self.dataDirectory = dataDirectory
         self.dataOrigin = dataOrigin
         self.backbones = backbones
@@ -168,6 +171,9 @@ public struct ComparisonResults: Codable, Sendable {
         inDomainCeiling = inDomain.isEmpty ? nil : inDomain
     }
 
+    /// "Model B", "Model A-shifted" or the target files' name.
+    public var targetLabel: String { targetName ?? profile.targetDomain.map { "Model \($0)" } ?? "Model B" }
+
     public func cell(_ backbone: String, _ method: String) -> ComparisonCell? {
         cells.first { $0.backbone == backbone && $0.method == method }
     }
@@ -176,7 +182,7 @@ public struct ComparisonResults: Codable, Sendable {
     /// seeds, the in-domain ceiling, gains over source-only paired by seed (mean ± standard error, `*` when the 95 %
     /// interval excludes zero), source on source, and run times.
     public var markdown: String {
-        let target = profile.targetDomain.map { "Model \($0)" } ?? "Model B"
+        let target = targetLabel
         let ceiling = inDomainCeiling ?? [:]
         let ceilingColumn = ceiling.isEmpty ? [] : ["in-domain ceiling"]
         let adaptationEpochs = runs.filter { $0.method != "source-only" && $0.method != ComparisonResults.inDomainMethod }

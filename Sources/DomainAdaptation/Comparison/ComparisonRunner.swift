@@ -59,6 +59,9 @@ public struct ComparisonData {
     public let targetTest: LabeledImages
     /// Where the data came from, for the report.
     public let origin: String
+    /// How the report names the target domain: the profile's simulated domain ("Model B", "Model A-shifted") when the
+    /// data is that simulation, "Model B" for the DeepLense release's `j` files, otherwise the files' prefix.
+    public var targetName: String = "Model B"
 }
 
 /// Runs backbone comparisons on Model A -> Model B (the library behind `deeplense compare`).
@@ -75,6 +78,7 @@ public enum Comparison {
         }
         var source = sourcePrefixes.first(where: complete), target = targetPrefixes.first(where: complete)
         var origin: String
+        var targetName = "Model \(plan.profile.targetPriors.name)"
         let recordURL = directory.appendingPathComponent("dataset.json")
         let wanted = SimulatedDataRecord(imageSize: plan.profile.imageSize, trainCount: plan.profile.trainCount,
                                          testCount: plan.profile.testCount, dataSeed: plan.dataSeed,
@@ -90,6 +94,8 @@ public enum Comparison {
                     + "\(wanted.imageSize)x\(wanted.imageSize), \(wanted.trainCount) / \(wanted.testCount): use another --data or --out")
             }
             origin = "existing files in \(directory.path) (source prefix '\(source)', target prefix '\(target)')"
+            let simulatedHere = (try? JSONDecoder().decode(SimulatedDataRecord.self, from: Data(contentsOf: recordURL))) == wanted
+            if !simulatedHere { targetName = target == "j" ? "Model B" : "target files '\(target)'" }
             log("using \(origin)")
         } else {
             let profile = plan.profile
@@ -115,7 +121,8 @@ public enum Comparison {
             try DeepLenseDataset(directory: directory, prefix: prefix, split: split)
         }
         return ComparisonData(sourceTrain: try open(source!, .train), sourceTest: try open(source!, .test),
-                              targetTrain: try open(target!, .train), targetTest: try open(target!, .test), origin: origin)
+                              targetTrain: try open(target!, .train), targetTest: try open(target!, .test), origin: origin,
+                              targetName: targetName)
     }
 
     /// The run directory of the in-domain ceiling of one backbone and seed.
@@ -198,7 +205,7 @@ public enum Comparison {
         }
         let results = ComparisonResults(profile: plan.profile, dataDirectory: plan.dataDirectory.path, dataOrigin: data.origin,
                                         backbones: plan.backbones, methods: methods.map(\.rawValue), seeds: plan.seeds,
-                                        runs: runs)
+                                        runs: runs, targetName: data.targetName)
         try write(results, plan: plan)
         return results
     }
