@@ -12,6 +12,7 @@ import Foundation
 //   sgemm-<n>                                      square GEMM
 //   conv-{fwd|bwd}-<net input>-<stage>-<cin>x<cout>-k<k>s<s>   ResNet18 conv at batch 32
 //   batchnorm-{fwd|bwd}-<net input>-<stage>-<c>    training-mode batch norm at batch 32
+//   <backbone>-train-<side>, <method>-step-<backbone>-64, simulate-<side>   whole steps (NetworkCases, MethodCases)
 // On AVX-512 CPUs the Bench re-executes itself with OPENBLAS_CORETYPE=SkylakeX (see OpenBLASCore);
 // DEEPLENSE_KEEP_BLAS_CORE=1 keeps the kernels the environment chose.
 // To add cases, define a `[BenchCase]` in your own file and append it to `BenchRegistry.all` below.
