@@ -32,7 +32,6 @@ enum Im2ColConvolution: ConvolutionKernel {
     /// Pointwise convolutions with at least this many pixels per image multiply each image directly.
     static let pointwiseDirectPlane = 512
 
-
     /// How a thread cuts its images into tiles: `images` whole images at once, or bands of `rows` output rows.
     struct Tiling {
         let images: Int
