@@ -76,6 +76,8 @@ public final class EquivariantResNet: Layer, Backbone, FLOPCounting {
     public let pool: GroupPooling
     public let fc: Linear
     public let featureCount: Int
+    /// Quarter turns map the sampling grid onto itself only on square images.
+    public var requiresSquareInput: Bool { true }
     public let group: SymmetryGroup
     public let width: EquivariantWidth
     /// Regular fields per stage.
