@@ -25,10 +25,10 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CKernels"),
         .target(name: "Core", dependencies: ["CFFTW", "CBLAS", "CKernels"]),
-        .target(name: "Lensing", dependencies: ["Core", "CFFTW"]),
-        .target(name: "Equivariant", dependencies: ["Core", "CFFTW"]),
+        .target(name: "Lensing", dependencies: ["Core"]),
+        .target(name: "Equivariant", dependencies: ["Core"]),
         .target(name: "Backbones", dependencies: ["Core", "Equivariant"]),
-        .target(name: "DomainAdaptation", dependencies: ["Core", "Lensing", "Equivariant", "Backbones"]),
+        .target(name: "DomainAdaptation", dependencies: ["Core", "Lensing", "Backbones"]),
         .target(
             name: "DeepLenseCLI",
             dependencies: [
@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(name: "deeplense", dependencies: ["DeepLenseCLI", "Core"]),
         .executableTarget(
             name: "Bench",
-            dependencies: ["Core", "Lensing", "Equivariant", "Backbones", "DomainAdaptation", "CBLAS"]),
+            dependencies: ["Core", "Lensing", "Equivariant", "Backbones", "DomainAdaptation"]),
         .target(name: "TestSupport", dependencies: ["Core"], path: "Sources/TestSupport"),
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"]),
         .testTarget(name: "LensingTests", dependencies: ["TestSupport", "Lensing", "Core"]),

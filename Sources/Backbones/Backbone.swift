@@ -7,11 +7,8 @@ public protocol Backbone: Layer {
     var featureCount: Int { get }
     /// The factory name this backbone is built from (`resnet18`, `c8resnet`, ...).
     var architectureName: String { get }
-}
-
-extension Backbone {
     /// Whether the backbone only accepts square images (rotation-equivariant networks do).
-    public var requiresSquareInput: Bool { self is EquivariantResNet }
+    var requiresSquareInput: Bool { get }
 }
 
 /// Estimated forward floating-point operations (multiply and add counted separately) for one image.

@@ -19,13 +19,15 @@ public enum EquivariantWidth: String, Sendable, CaseIterable {
 
 /// The equivariant counterpart of `BasicBlock`: two 3x3 `R2Conv`s between regular fields with equivariant batch
 /// norm and pointwise ReLU, and an identity or 1x1 strided `R2Conv` shortcut.
-public final class EquivariantBasicBlock: Layer {
+public final class EquivariantBasicBlock: Layer, EquivariantLayer {
     public let conv1: R2Conv
     public let bn1: EquivariantBatchNorm
     public let conv2: R2Conv
     public let bn2: EquivariantBatchNorm
     public let downsample: Sequential?
-    let inType: FieldType, outType: FieldType, stride: Int
+    public let inType: FieldType
+    public let outType: FieldType
+    let stride: Int
 
     public init(_ inType: FieldType, _ outType: FieldType, stride: Int, generator g: inout SeededGenerator) {
         self.inType = inType
@@ -76,6 +78,8 @@ public final class EquivariantResNet: Layer, Backbone, FLOPCounting {
     public let pool: GroupPooling
     public let fc: Linear
     public let featureCount: Int
+    /// Quarter turns map the sampling grid onto itself only on square images.
+    public var requiresSquareInput: Bool { true }
     public let group: SymmetryGroup
     public let width: EquivariantWidth
     /// Regular fields per stage.

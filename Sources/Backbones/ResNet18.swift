@@ -58,6 +58,7 @@ public final class ResNet18: Layer, Backbone, FLOPCounting {
     public let layer4: Sequential
     public let fc: Linear
     public let featureCount: Int
+    public var requiresSquareInput: Bool { false }
     public var architectureName: String { "resnet18" }
     private let _seed: UInt64
 

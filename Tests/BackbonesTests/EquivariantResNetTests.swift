@@ -6,6 +6,20 @@ import Testing
 import TestSupport
 
 @Suite struct EquivariantResNetTests {
+    /// A strided block with its 1x1 shortcut is an `EquivariantLayer` from `inType` to `outType`: exact for quarter
+    /// turns on a side where the stride rule holds (`(9 + 2 - 3) % 2 == 0`), so 1e-5 relative.
+    @Test func basicBlockCommutesWithQuarterTurnsBetweenItsTypes() {
+        var g = SeededGenerator(seed: 5)
+        let c8 = SymmetryGroup.cyclic(8)
+        let block: any EquivariantLayer = EquivariantBasicBlock(FieldType(c8, regular: 2), FieldType(c8, regular: 3),
+                                                                stride: 2, generator: &g)
+        block.eval()
+        let x = testTensor([2, block.inType.size, 9, 9], seed: 6, requiresGrad: false)
+        let error = equivarianceError(of: block.forward, input: x, inType: block.inType, outType: block.outType,
+                                      element: c8.quarterTurn(1)!)
+        #expect(error < 1e-5, "\(error)")
+    }
+
     @Test func validSidesFollowTheStrideRule() {
         #expect(EquivariantInputResampler.validSide(near: 64) == 65)
         #expect(EquivariantInputResampler.validSide(near: 150) == 161)

@@ -1,4 +1,4 @@
-import Core
+@testable import Core
 import TestSupport
 import Testing
 
@@ -195,15 +195,19 @@ private func fftConvolution(_ p: FFTConvolutionPlan, _ x: Tensor, _ w: Tensor, _
             ConvGeometry(batch: 32, inputChannels: c, height: size, width: size, outputChannels: c, kernelHeight: k,
                          kernelWidth: k, stride: stride, padding: k / 2, dilation: dilation)
         }
-        let wide = FFTConvolution.plan(for: geometry(128, 64, 5), algorithm: .automatic)
-        #expect(wide != nil)
-        #expect(wide.map { $0.estimatedSeconds < 0.3 * geometry(128, 64, 5).forwardFlops / 1.8e11 } == true)
+        let wide = geometry(128, 64, 5)
+        for cpu in [CPUFeatures.avx512Native, .avx2] {
+            for pass in ConvolutionPass.allCases {
+                #expect(ConvolutionRouter(cpu: cpu).kernel(for: pass, wide) == FFTConvolution.self)
+            }
+        }
+        #expect(FFTConvolution.cheapest(wide).map { $0.estimatedSeconds < 0.3 * wide.forwardFlops / 1.8e11 } == true)
         for g in [geometry(128, 64, 3), geometry(512, 8, 3), geometry(128, 64, 5, stride: 2),
                   geometry(128, 64, 5, dilation: 2), geometry(64, 38, 7, stride: 2), geometry(1, 64, 5)] {
-            #expect(FFTConvolution.plan(for: g, algorithm: .automatic) == nil, "\(g)")
+            #expect(!FFTConvolution.prefers(.forward, g, on: .host) || !FFTConvolution.supports(.forward, g), "\(g)")
         }
-        #expect(FFTConvolution.plan(for: geometry(8, 16, 5), algorithm: .im2col) == nil)
-        #expect(FFTConvolution.plan(for: geometry(8, 16, 5), algorithm: .fft(tileSize: 12))?.tileHeight == 8)
+        #expect(ConvolutionRouter.host.kernel(for: .forward, geometry(8, 16, 5), algorithm: .im2col) == Im2ColConvolution.self)
+        #expect(FFTConvolution.plan(for: geometry(8, 16, 5), algorithm: .fft(tileSize: 12)).tileHeight == 8)
     }
 
     /// A layer the cost model sends to FFTs gives, through `conv2d` and its backward pass, what the im2col
@@ -211,7 +215,7 @@ private func fftConvolution(_ p: FFTConvolutionPlan, _ x: Tensor, _ w: Tensor, _
     @Test func conv2dTakesTheFFTPathAndAgreesWithIm2col() {
         let g = ConvGeometry(batch: 4, inputChannels: 64, height: 64, width: 64, outputChannels: 64,
                              kernelHeight: 5, kernelWidth: 5, padding: 2)
-        #expect(FFTConvolution.plan(for: g, algorithm: .automatic) != nil)
+        #expect(ConvolutionRouter.host.kernel(for: .forward, g) == FFTConvolution.self)
         let x = testTensor([4, 64, 64, 64], seed: 71), weight = testTensor([64, 64, 5, 5], seed: 72)
         let y = x.conv2d(weight, padding: 2)
         let dy = testTensor(y.shape, seed: 73, requiresGrad: false)
@@ -222,12 +226,12 @@ private func fftConvolution(_ p: FFTConvolutionPlan, _ x: Tensor, _ w: Tensor, _
             weight.scalars.withUnsafeBufferPointer { wp in
                 dy.scalars.withUnsafeBufferPointer { dyp in
                     reference.withUnsafeMutableBufferPointer {
-                        ConvolutionKernels.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: nil, geometry: g,
+                        ConvolutionRouter.host.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: nil, geometry: g,
                                                    output: $0.baseAddress!, algorithm: .im2col)
                     }
                     dx.withUnsafeMutableBufferPointer { dxp in
                         dw.withUnsafeMutableBufferPointer { dwp in
-                            ConvolutionKernels.backward(input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!,
+                            ConvolutionRouter.host.backward(input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!,
                                                         geometry: g, gradInput: dxp.baseAddress, gradWeight: dwp.baseAddress,
                                                         gradBias: nil, algorithm: .im2col)
                         }
@@ -250,12 +254,12 @@ private func fftConvolution(_ p: FFTConvolutionPlan, _ x: Tensor, _ w: Tensor, _
             w.scalars.withUnsafeBufferPointer { wp in
                 dy.scalars.withUnsafeBufferPointer { dyp in
                     y.withUnsafeMutableBufferPointer {
-                        ConvolutionKernels.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: nil, geometry: g,
+                        ConvolutionRouter.host.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: nil, geometry: g,
                                                    output: $0.baseAddress!, algorithm: algorithm)
                     }
                     dx.withUnsafeMutableBufferPointer { dxp in
                         dw.withUnsafeMutableBufferPointer { dwp in
-                            ConvolutionKernels.backward(input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!,
+                            ConvolutionRouter.host.backward(input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!,
                                                         geometry: g, gradInput: dxp.baseAddress, gradWeight: dwp.baseAddress,
                                                         gradBias: nil, algorithm: algorithm)
                         }
@@ -299,10 +303,10 @@ private func fftConvolution(_ p: FFTConvolutionPlan, _ x: Tensor, _ w: Tensor, _
         }
         for geometry in [g(512, 2, 3, 1), g(256, 4, 3, 1), g(256, 4, 3, 2), g(128, 8, 3, 2), g(256, 4, 1, 2), g(512, 5, 3, 1),
                          g(256, 10, 3, 2)] {
-            #expect(TapConvolution.applies(to: geometry), "\(geometry)")
+            #expect(TapConvolution.prefers(.forward, geometry, on: .avx2), "\(geometry)")
         }
         for geometry in [g(256, 10, 3, 1), g(128, 19, 3, 2), g(64, 16, 3, 1), g(128, 19, 1, 2)] {
-            #expect(!TapConvolution.applies(to: geometry), "\(geometry)")
+            #expect(!TapConvolution.prefers(.forward, geometry, on: .avx2), "\(geometry)")
         }
     }
 

@@ -2,7 +2,7 @@ import Testing
 @testable import Core
 import TestSupport
 
-/// `(dx, dw)` of `sum(dy * conv(x, w))` by `ConvolutionKernels.backward` with `algorithm`; a gradient not asked for
+/// `(dx, dw)` of `sum(dy * conv(x, w))` by `ConvolutionRouter.host.backward` with `algorithm`; a gradient not asked for
 /// stays NaN.
 func convolutionGradients(_ g: ConvGeometry, _ x: Tensor, _ w: Tensor, _ dy: Tensor, _ algorithm: ConvAlgorithm,
                           input: Bool = true, weight: Bool = true) -> (dx: [Float], dw: [Float]) {
@@ -12,7 +12,7 @@ func convolutionGradients(_ g: ConvGeometry, _ x: Tensor, _ w: Tensor, _ dy: Ten
             dy.scalars.withUnsafeBufferPointer { dyp in
                 dx.withUnsafeMutableBufferPointer { dxp in
                     dw.withUnsafeMutableBufferPointer { dwp in
-                        ConvolutionKernels.backward(input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!,
+                        ConvolutionRouter.host.backward(input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: dyp.baseAddress!,
                                                     geometry: g, gradInput: input ? dxp.baseAddress : nil,
                                                     gradWeight: weight ? dwp.baseAddress : nil, gradBias: nil,
                                                     algorithm: algorithm)
@@ -30,7 +30,7 @@ func convolutionGradients(_ g: ConvGeometry, _ x: Tensor, _ w: Tensor, _ dy: Ten
         x.scalars.withUnsafeBufferPointer { xp in
             w.scalars.withUnsafeBufferPointer { wp in
                 y.withUnsafeMutableBufferPointer {
-                    ConvolutionKernels.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: nil, geometry: g,
+                    ConvolutionRouter.host.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: nil, geometry: g,
                                                output: $0.baseAddress!, algorithm: algorithm)
                 }
             }
@@ -124,7 +124,7 @@ func convolutionGradients(_ g: ConvGeometry, _ x: Tensor, _ w: Tensor, _ dy: Ten
         let (n, cin, cout, h, w, k, s, p, d) = c
         let g = ConvGeometry(batch: n, inputChannels: cin, height: h, width: w, outputChannels: cout, kernelHeight: k,
                              kernelWidth: k, stride: s, padding: p, dilation: d)
-        #expect(ConvolutionKernels.usesDirectWeightGradient(g, .direct))
+        #expect(ConvolutionRouter.host.kernel(for: .weightGradient, g, algorithm: .direct) == DirectConvolution.self)
         let x = testTensor([n, cin, h, w], seed: 221, requiresGrad: false)
         let weight = testTensor([cout, cin, k, k], seed: 222, requiresGrad: false)
         let dy = testTensor([n, cout, g.outputHeight, g.outputWidth], seed: 223, requiresGrad: false)
@@ -168,14 +168,16 @@ func convolutionGradients(_ g: ConvGeometry, _ x: Tensor, _ w: Tensor, _ dy: Ten
         }
         #expect(counts(4, 1) == [18, 24, 18, 24, 32, 24, 18, 24, 18])
         #expect(counts(8, 2) == [18, 24, 24, 24, 32, 32, 24, 32, 32])
-        // routing: 4x4 maps with at most 2^20 weights here (fast builds), 2x2 maps and larger weights tap-wise
+        // routing: 4x4 maps with at most 2^20 weights here (CPUs with wide vectors), 2x2 maps and larger weights
+        // tap-wise
         func g(_ channels: Int, _ size: Int) -> ConvGeometry {
             ConvGeometry(batch: 32, inputChannels: channels, height: size, width: size, outputChannels: channels,
                          kernelHeight: 3, kernelWidth: 3, padding: 1)
         }
-        #expect(DirectWeightGradient.applies(to: g(256, 4)) == DirectConvolution.isFastOnThisBuild)
-        #expect(!DirectWeightGradient.applies(to: g(512, 5)))
-        #expect(!DirectWeightGradient.applies(to: g(128, 2)))
+        #expect(DirectWeightGradient.prefers(g(256, 4), on: .avx512Native))
+        #expect(!DirectWeightGradient.prefers(g(256, 4), on: .avx2))
+        #expect(!DirectWeightGradient.prefers(g(512, 5), on: .avx512Native))
+        #expect(!DirectWeightGradient.prefers(g(128, 2), on: .avx512Native))
     }
 
     /// Weight-gradient channel blocks: 12 wide, then 8 wide for the rest of a multiple of 4; otherwise one short block.

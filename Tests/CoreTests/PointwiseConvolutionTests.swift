@@ -59,16 +59,17 @@ import TestSupport
     }
 
     /// Routing: `.direct` sends any 1x1 forward here; automatic routing only strided or padded 1x1 kernels over at
-    /// least 16 channels in fast builds.
+    /// least 16 channels, on CPUs with wide vectors.
     @Test func routing() {
         func g(_ cin: Int, _ stride: Int) -> ConvGeometry {
             ConvGeometry(batch: 2, inputChannels: cin, height: 8, width: 8, outputChannels: 32, kernelHeight: 1,
                          kernelWidth: 1, stride: stride)
         }
-        #expect(ConvolutionKernels.usesPointwise(g(4, 1), .direct))
-        #expect(!ConvolutionKernels.usesPointwise(g(64, 2), .im2col))
-        #expect(PointwiseConvolution.applies(to: g(64, 2)) == DirectConvolution.isFastOnThisBuild)
-        #expect(!PointwiseConvolution.applies(to: g(64, 1)))
-        #expect(!PointwiseConvolution.applies(to: g(8, 2)))
+        #expect(ConvolutionRouter.host.kernel(for: .forward, g(4, 1), algorithm: .direct) == PointwiseConvolution.self)
+        #expect(ConvolutionRouter.host.kernel(for: .forward, g(64, 2), algorithm: .im2col) == Im2ColConvolution.self)
+        #expect(ConvolutionRouter(cpu: .avx512Native).kernel(for: .forward, g(64, 2)) == PointwiseConvolution.self)
+        #expect(ConvolutionRouter(cpu: .avx2).kernel(for: .forward, g(64, 2)) != PointwiseConvolution.self)
+        #expect(!PointwiseConvolution.prefers(.forward, g(64, 1), on: .avx512Native))
+        #expect(!PointwiseConvolution.prefers(.forward, g(8, 2), on: .avx512Native))
     }
 }

@@ -12,6 +12,7 @@ final class TinyBackbone: Layer, Backbone {
     let featureCount: Int
     private let _channels: Int, _seed: UInt64
     var architectureName: String { "tiny" }
+    var requiresSquareInput: Bool { false }
 
     init(featureCount: Int = 8, channels: Int = 6, seed: UInt64 = 0) {
         var g = SeededGenerator(seed: seed)

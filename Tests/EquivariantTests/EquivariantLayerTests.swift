@@ -4,8 +4,8 @@ import Testing
 import TestSupport
 @testable import Equivariant
 
-/// Quarter-turn (and reflection) equivariance of every non-convolutional layer on random inputs, at sizes where
-/// the stride rule `(S + 2p - k) % stride == 0` holds; exact up to float32 round-off, so 1e-5 relative.
+/// Quarter-turn (and reflection) equivariance of every equivariant layer on random inputs, at sizes where the stride
+/// rule `(S + 2p - k) % stride == 0` holds; exact up to float32 round-off, so 1e-5 relative.
 @Suite struct EquivariantLayerTests {
     func elements(_ group: SymmetryGroup) -> [GroupElement] {
         var result = [group.quarterTurn(1)!]
@@ -13,32 +13,40 @@ import TestSupport
         return result
     }
 
-    func check(_ layer: Layer, _ inType: FieldType, _ outType: FieldType, size: Int, _ name: String) {
-        let x = testTensor([3, inType.size, size, size], seed: 21, requiresGrad: false)
-        for e in elements(inType.group) {
-            let error = equivarianceError(of: layer.forward, input: x, inType: inType, outType: outType, element: e)
-            #expect(error < 1e-5, "\(name) \(inType.group) \(e): \(error)")
-        }
+    /// One layer of every `EquivariantLayer` type (several configurations of some), with an input side where it is
+    /// exactly equivariant.
+    func layers(_ group: SymmetryGroup) -> [(layer: any EquivariantLayer, size: Int, name: String)] {
+        var g = SeededGenerator(seed: 31)
+        let regular = FieldType(group, regular: 3), trivial = FieldType(group, trivial: 1)
+        let mixed = FieldType(group, [.regular(group), .trivial(group), .regular(group)])
+        let bn = EquivariantBatchNorm(regular)
+        let evalBN = EquivariantBatchNorm(regular)
+        evalBN.eval()
+        let dropout = FieldDropout(regular, probability: 0.5, generator: SeededGenerator(seed: 3))
+        dropout.eval()
+        return [
+            (bn, 6, "batch norm (training)"), (evalBN, 6, "batch norm (eval)"),
+            (PointwiseNonlinearity(mixed, .relu), 6, "relu"), (PointwiseNonlinearity(regular, .elu(alpha: 1)), 6, "elu"),
+            (PointwisePool(regular, .max, kernelSize: 2), 8, "max pool 2 on 8"),
+            (PointwisePool(mixed, .average, kernelSize: 3, stride: 2, padding: 1), 9, "avg pool 3/2 on 9"),
+            (AntiAliasedAvgPool(regular, sigma: 0.6, stride: 2), 9, "anti-aliased pool on 9"),
+            (GroupPooling(regular, .max), 6, "group max pooling"), (GroupPooling(mixed, .mean), 6, "group mean pooling (mixed)"),
+            (DiskMask(regular), 7, "disk mask"), (dropout, 5, "field dropout (eval)"),
+            (R2Conv(trivial, regular, kernelSize: 5, padding: 2, generator: &g), 7, "lifting R2Conv 5x5"),
+            (R2Conv(regular, mixed, kernelSize: 3, stride: 2, padding: 1, generator: &g), 9, "R2Conv 3x3/2 on 9"),
+        ]
     }
 
     @Test(arguments: [SymmetryGroup.cyclic(8), .dihedral(4)])
     func layersCommuteWithQuarterTurnsAndReflections(_ group: SymmetryGroup) {
-        let regular = FieldType(group, regular: 3)
-        let mixed = FieldType(group, [.regular(group), .trivial(group), .regular(group)])
-        let bn = EquivariantBatchNorm(regular)
-        check(bn, regular, regular, size: 6, "batch norm (training)")
-        bn.eval()
-        check(bn, regular, regular, size: 6, "batch norm (eval)")
-        check(PointwiseNonlinearity(mixed, .relu), mixed, mixed, size: 6, "relu")
-        check(PointwiseNonlinearity(regular, .elu(alpha: 1)), regular, regular, size: 6, "elu")
-        check(PointwisePool(regular, .max, kernelSize: 2), regular, regular, size: 8, "max pool 2 on 8")
-        check(PointwisePool(mixed, .average, kernelSize: 3, stride: 2, padding: 1), mixed, mixed, size: 9, "avg pool 3/2 on 9")
-        check(AntiAliasedAvgPool(regular, sigma: 0.6, stride: 2), regular, regular, size: 9, "anti-aliased pool on 9")
-        let pool = GroupPooling(regular, .max)
-        check(pool, regular, pool.outType, size: 6, "group max pooling")
-        let meanPool = GroupPooling(mixed, .mean)
-        check(meanPool, mixed, meanPool.outType, size: 6, "group mean pooling (mixed)")
-        check(DiskMask(regular), regular, regular, size: 7, "disk mask")
+        for (layer, size, name) in layers(group) {
+            let x = testTensor([3, layer.inType.size, size, size], seed: 21, requiresGrad: false)
+            for e in elements(group) {
+                let error = equivarianceError(of: layer.forward, input: x, inType: layer.inType, outType: layer.outType,
+                                              element: e)
+                #expect(error < 1e-5, "\(name) \(group) \(e): \(error)")
+            }
+        }
     }
 
     @Test func fieldDropoutCommutesForTheSameDraw() {

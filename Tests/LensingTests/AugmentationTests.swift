@@ -220,10 +220,9 @@ import TestSupport
     }
 
     @Test func presetsMatchTheReferenceAndKeepImagesFinite() throws {
-        #expect(AugmentationPresets.reference(method: "AdaMatch")?.sourceStrong?.steps.count == 8)
-        #expect(AugmentationPresets.reference(method: "self-ensemble")?.source.steps.count == 3)
-        #expect(AugmentationPresets.reference(method: "Source_Only")?.target.steps.count == 2)
-        #expect(AugmentationPresets.reference(method: "dann") == nil)
+        #expect(AugmentationPresets.adaMatchStrong.steps.count == 8)
+        #expect(AugmentationPresets.selfEnsembleSource.steps.count == 3)
+        #expect(AugmentationPresets.flips.steps.count == 2)
         let batch = Tensor(shape: [4, 1, 12, 12], scalars: (0..<4).flatMap { image(12, 12, seed: UInt64($0 + 1)).pixels })
         var g = SeededGenerator(seed: 1)
         let strong = AugmentationPresets.adaMatchStrong.apply(batch, generator: &g)

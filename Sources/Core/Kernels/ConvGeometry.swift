@@ -2,19 +2,19 @@
 ///
 /// Output extent per axis follows PyTorch (floor mode):
 /// `out = (in + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1`.
-public struct ConvGeometry: Hashable, Sendable, CustomStringConvertible {
-    public let batch: Int
-    public let inputChannels: Int
-    public let height: Int
-    public let width: Int
-    public let outputChannels: Int
-    public let kernelHeight: Int
-    public let kernelWidth: Int
-    public let stride: Int
-    public let padding: Int
-    public let dilation: Int
+package struct ConvGeometry: Hashable, Sendable, CustomStringConvertible {
+    package let batch: Int
+    package let inputChannels: Int
+    package let height: Int
+    package let width: Int
+    package let outputChannels: Int
+    package let kernelHeight: Int
+    package let kernelWidth: Int
+    package let stride: Int
+    package let padding: Int
+    package let dilation: Int
 
-    public init(batch: Int, inputChannels: Int, height: Int, width: Int, outputChannels: Int,
+    package init(batch: Int, inputChannels: Int, height: Int, width: Int, outputChannels: Int,
                 kernelHeight: Int, kernelWidth: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1) {
         precondition(batch >= 0 && inputChannels > 0 && outputChannels > 0, "conv geometry: bad channel or batch counts")
         precondition(kernelHeight > 0 && kernelWidth > 0, "conv geometry: kernel must be positive, got \(kernelHeight)x\(kernelWidth)")
@@ -35,22 +35,22 @@ public struct ConvGeometry: Hashable, Sendable, CustomStringConvertible {
                      + "(stride \(stride), padding \(padding), dilation \(dilation))")
     }
 
-    public var outputHeight: Int { (height + 2 * padding - dilation * (kernelHeight - 1) - 1) / stride + 1 }
-    public var outputWidth: Int { (width + 2 * padding - dilation * (kernelWidth - 1) - 1) / stride + 1 }
+    package var outputHeight: Int { (height + 2 * padding - dilation * (kernelHeight - 1) - 1) / stride + 1 }
+    package var outputWidth: Int { (width + 2 * padding - dilation * (kernelWidth - 1) - 1) / stride + 1 }
     /// Pixels per input plane.
-    public var inputPlane: Int { height * width }
+    package var inputPlane: Int { height * width }
     /// Pixels per output plane.
-    public var outputPlane: Int { outputHeight * outputWidth }
+    package var outputPlane: Int { outputHeight * outputWidth }
     /// Rows of the im2col matrix: `inputChannels * kernelHeight * kernelWidth`.
-    public var patchSize: Int { inputChannels * kernelHeight * kernelWidth }
+    package var patchSize: Int { inputChannels * kernelHeight * kernelWidth }
     /// A 1x1, stride-1, unpadded convolution is a plain matrix product per image: no im2col needed.
-    public var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 }
+    package var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 }
     /// Multiply-adds of the forward pass times two.
-    public var forwardFlops: Double {
+    package var forwardFlops: Double {
         2 * Double(batch) * Double(outputChannels) * Double(outputPlane) * Double(patchSize)
     }
 
-    public var description: String {
+    package var description: String {
         "[\(batch), \(inputChannels), \(height), \(width)] * [\(outputChannels), \(inputChannels), \(kernelHeight), \(kernelWidth)]"
             + " stride \(stride) padding \(padding) dilation \(dilation)"
     }

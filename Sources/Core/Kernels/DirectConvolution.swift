@@ -25,8 +25,8 @@ import Foundation
 /// of the 9 taps of a padded 3x3 kernel. Each output element is computed by one tile with a fixed reduction order, so
 /// results do not depend on the thread count.
 ///
-/// Fast only when compiled for 512-bit vectors; `applies(to:)` routes convolutions here only in such builds.
-public enum DirectConvolution {
+/// Fast only when compiled for 512-bit vectors; `prefers` routes convolutions here only on such builds.
+enum DirectConvolution {
     typealias Vector = SIMD16<Float>
     /// Output pixels per tile (broadcast operands).
     static let tilePixels = 12
@@ -130,8 +130,8 @@ public enum DirectConvolution {
 
     // MARK: Forward
 
-    /// `output = conv(input, weight)` (no bias), `output` fully written. Shapes as in `ConvolutionKernels.forward`.
-    public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
+    /// `output = conv(input, weight)` (no bias), `output` fully written. Shapes as in `ConvolutionKernel`.
+    static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
                                output: UnsafeMutablePointer<Float>) {
         guard g.batch > 0 else { return }
         let plan = plan(g)
@@ -156,7 +156,7 @@ public enum DirectConvolution {
     /// `gradInput = d sum(gradOutput * conv(x, weight)) / dx` for stride-1 `g` (see `supportsInputGradient`), by the
     /// same kernel on `inputGradientGeometry(g)`. `gradInput` is fully written. `channelsLastGradOutput`, when given,
     /// is `gradOutput` already in `[N, Ho, Wo, Cout]` layout (shared with `DirectWeightGradient`).
-    public static func inputGradient(gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
+    static func inputGradient(gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
                                      gradInput: UnsafeMutablePointer<Float>,
                                      channelsLastGradOutput: UnsafePointer<Float>? = nil) {
         precondition(supportsInputGradient(g), "direct input gradient needs stride 1 and a square kernel, got \(g)")
@@ -339,21 +339,57 @@ public enum DirectConvolution {
     }
 }
 
-extension DirectConvolution {
-    /// Whether this binary was compiled for the host CPU (`-D DEEPLENSE_NATIVE`, set by the Makefile's native
-    /// release builds) and that CPU has AVX-512: only then are the kernel's 16-lane vectors single registers.
-    public static let isFastOnThisBuild: Bool = {
-        #if DEEPLENSE_NATIVE
-        return OpenBLASCore.cpuSupportsAVX512
-        #else
-        return false
-        #endif
-    }()
+extension DirectConvolution: ConvolutionKernel {
+    static let family = ConvolutionFamily.direct
 
-    /// Whether automatic routing sends `g`'s forward here: kernels larger than 1x1 over at least 16 input channels
-    /// (ResNet18's 3x3 layers; measured faster than im2col and tap-wise products on all of them, see notebook 05),
-    /// in fast builds only.
-    public static func applies(to g: ConvGeometry) -> Bool {
-        isFastOnThisBuild && g.batch > 0 && g.kernelHeight * g.kernelWidth > 1 && g.inputChannels >= 16
+    /// Forwards and weight gradients of every geometry; input gradients where `supportsInputGradient`.
+    static func supports(_ pass: ConvolutionPass, _ g: ConvGeometry) -> Bool {
+        g.batch > 0 && (pass != .inputGradient || supportsInputGradient(g))
+    }
+
+    /// Forwards and input gradients (the forward of `inputGradientGeometry`) where `prefersForward`, weight
+    /// gradients where `DirectWeightGradient.prefers`.
+    static func prefers(_ pass: ConvolutionPass, _ g: ConvGeometry, on cpu: CPUFeatures) -> Bool {
+        switch pass {
+        case .forward: return prefersForward(g, on: cpu)
+        case .inputGradient: return prefersForward(inputGradientGeometry(g), on: cpu)
+        case .weightGradient: return DirectWeightGradient.prefers(g, on: cpu)
+        }
+    }
+
+    /// Kernels larger than 1x1 over at least 16 input channels (ResNet18's 3x3 layers; measured faster than im2col
+    /// and tap-wise products on all of them, see notebook 05), on CPUs with wide vectors: only there are the
+    /// kernel's 16-lane vectors single registers.
+    static func prefersForward(_ g: ConvGeometry, on cpu: CPUFeatures) -> Bool {
+        cpu.hasWideVectors && g.batch > 0 && g.kernelHeight * g.kernelWidth > 1 && g.inputChannels >= 16
+    }
+
+    static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
+                        output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm) {
+        forward(input: input, weight: weight, geometry: g, output: output)
+    }
+
+    /// Weight gradients by `DirectWeightGradient`, input gradients by `inputGradient`; with both and `Cout` a multiple
+    /// of `DirectWeightGradient.tileOutputs`, the two share one channels-last copy of `gradOutput`.
+    static func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+                         geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?,
+                         gradWeight: UnsafeMutablePointer<Float>?, algorithm: ConvAlgorithm) {
+        let cout = g.outputChannels, plane = g.outputPlane
+        if let gradWeight, let gradInput, cout % DirectWeightGradient.tileOutputs == 0 {
+            ScratchPool.withBuffer(count: g.batch * plane * cout) { dy in
+                channelsLast(gradOutput, batch: g.batch, channels: cout, plane: plane, into: dy)
+                DirectWeightGradient.compute(input: input, gradOutput: gradOutput, geometry: g, gradWeight: gradWeight,
+                                             channelsLastGradOutput: dy)
+                inputGradient(gradOutput: gradOutput, weight: weight, geometry: g, gradInput: gradInput,
+                              channelsLastGradOutput: dy)
+            }
+            return
+        }
+        if let gradWeight {
+            DirectWeightGradient.compute(input: input, gradOutput: gradOutput, geometry: g, gradWeight: gradWeight)
+        }
+        if let gradInput {
+            inputGradient(gradOutput: gradOutput, weight: weight, geometry: g, gradInput: gradInput)
+        }
     }
 }

@@ -25,8 +25,8 @@ enum DirectWeightGradient {
     /// shapes): 4x4 maps `64-l3-256x256-k3s1` 0.82-0.87x, `64-l3-128x256-k3s2` 0.92-1.02x; larger weights lose, as
     /// every 256-pixel block reads and writes all partial sums (`150-l4` on 5x5 maps 1.02-1.06x, `64-l4` on 2x2 maps
     /// 1.12-1.45x, where the tap-wise products of depth `Cin` over few pixels pack well).
-    static func applies(to g: ConvGeometry) -> Bool {
-        guard DirectConvolution.applies(to: g) && g.outputChannels >= tileOutputs else { return false }
+    static func prefers(_ g: ConvGeometry, on cpu: CPUFeatures) -> Bool {
+        guard DirectConvolution.prefersForward(g, on: cpu) && g.outputChannels >= tileOutputs else { return false }
         return g.outputPlane > TapConvolution.maximumPlane
             || (g.outputPlane >= 16 && g.outputChannels * g.patchSize <= 1 << 20)
     }

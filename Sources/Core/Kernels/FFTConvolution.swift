@@ -1,43 +1,22 @@
 import CBLAS
 import Foundation
 
-/// Which algorithm a convolution runs.
-public enum ConvAlgorithm: Hashable, Sendable {
-    /// Tiled FFTs for stride-1 kernels of 5x5 and larger when `FFTConvolution`'s cost model estimates them at least
-    /// 2x cheaper; in native AVX-512 builds the direct kernel (`DirectConvolution`) for forwards of kernels larger
-    /// than 1x1 over at least 16 input channels and for their stride-1 input gradients, `DirectWeightGradient` for
-    /// their weight gradients on maps larger than 5x5, `FewChannelWeightGradient` for stem weight gradients; tap-wise products (`TapConvolution`) for small, mostly padded maps; im2col + GEMM
-    /// otherwise. `DEEPLENSE_CONV_ALGORITHM=im2col|fft|taps|direct` overrides the choice.
-    case automatic
-    /// im2col + GEMM, any geometry.
-    case im2col
-    /// One GEMM per kernel tap over the output pixels where the tap reads inside the input, any geometry.
-    case taps
-    /// Forward by `DirectConvolution`'s register-blocked kernel on a channels-last input, any geometry (1x1 kernels
-    /// by `PointwiseConvolution`); input gradients of stride-1 convolutions by the same kernel, weight gradients by
-    /// `DirectWeightGradient` (by `FewChannelWeightGradient` where that supports the geometry), other gradients as
-    /// `automatic` minus FFTs.
-    case direct
-    /// Tiled FFTs with `tileSize x tileSize` transforms (nil: the cost model's choice). Stride 1, dilation 1 only.
-    case fft(tileSize: Int?)
-}
-
 /// The tiling of one FFT convolution: `T x T` real transforms (`F = T (T/2 + 1)` frequencies) over input patches
 /// taken every `tileHeight x tileWidth` output pixels, `tileHeight = T - kh + 1` (likewise across).
-public struct FFTConvolutionPlan: Hashable, Sendable {
-    public let geometry: ConvGeometry
-    public let transformSize: Int
-    public let tileHeight: Int
-    public let tileWidth: Int
-    public let tilesY: Int
-    public let tilesX: Int
+struct FFTConvolutionPlan: Hashable, Sendable {
+    let geometry: ConvGeometry
+    let transformSize: Int
+    let tileHeight: Int
+    let tileWidth: Int
+    let tilesY: Int
+    let tilesX: Int
     /// Images whose spectra are held at once (bounds the scratch memory; results do not depend on it).
-    public let imagesPerChunk: Int
+    let imagesPerChunk: Int
 
     /// - Parameters:
     ///   - transformSize: `T`, larger than the kernel; sizes with factors 2, 3, 5 only are fastest.
     ///   - imagesPerChunk: nil for as many as fit `FFTConvolution.chunkBytes` of spectra.
-    public init(_ g: ConvGeometry, transformSize t: Int, imagesPerChunk: Int? = nil) {
+    init(_ g: ConvGeometry, transformSize t: Int, imagesPerChunk: Int? = nil) {
         precondition(t > max(g.kernelHeight, g.kernelWidth) - 1,
                      "FFT convolution: transform size \(t) is smaller than the \(g.kernelHeight)x\(g.kernelWidth) kernel")
         geometry = g
@@ -50,16 +29,16 @@ public struct FFTConvolutionPlan: Hashable, Sendable {
         self.imagesPerChunk = max(1, min(g.batch, imagesPerChunk ?? FFTConvolution.chunkBytes / max(1, perImage)))
     }
 
-    public var tilesPerImage: Int { tilesY * tilesX }
+    var tilesPerImage: Int { tilesY * tilesX }
     var halfWidth: Int { transformSize / 2 + 1 }
     /// Frequencies of one transform: `T (T/2 + 1)`.
-    public var frequencies: Int { transformSize * halfWidth }
+    var frequencies: Int { transformSize * halfWidth }
     var patchFloats: Int { transformSize * transformSize }
 
     /// Estimated single-thread seconds of a forward pass: one complex GEMM per frequency plus the transforms
     /// (input and output patches, filters), with rates measured on the development machine (AVX-512 OpenBLAS
     /// cgemm about 200 GFLOP/s per core; FFTW about 0.12 ns per `n log2 n` point for these sizes).
-    public var estimatedSeconds: Double {
+    var estimatedSeconds: Double {
         let g = geometry
         let columns = Double(g.batch * tilesPerImage), cin = Double(g.inputChannels), cout = Double(g.outputChannels)
         let gemm = 8 * Double(frequencies) * cin * cout * columns / 2e11
@@ -85,7 +64,7 @@ public struct FFTConvolutionPlan: Hashable, Sendable {
 /// transform's base address keeps FFTW's alignment), so FFTW writes them where the GEMMs read them. Images are
 /// processed in chunks of at most `chunkBytes` of spectra. Each GEMM runs on one thread and each transform is done
 /// by one thread, so results do not depend on the thread count.
-public enum FFTConvolution {
+enum FFTConvolution {
     /// Transform sizes the cost model considers (2- and 5-smooth: FFTW's fastest).
     static let candidateSizes = [16, 20, 32, 40, 64]
     /// Spectra memory per chunk of images (bytes).
@@ -93,30 +72,9 @@ public enum FFTConvolution {
     /// im2col + GEMM single-thread rate the cost model compares against (GFLOP/s measured on ResNet shapes).
     static let im2colFlopsPerSecond = 1.8e11
 
-    static let forcedAlgorithm: String? = {
-        guard let value = getenv("DEEPLENSE_CONV_ALGORITHM") else { return nil }
-        return String(cString: value)
-    }()
-
     /// Whether the FFT algorithm can run `g` at all.
-    public static func supports(_ g: ConvGeometry) -> Bool {
+    static func supportsGeometry(_ g: ConvGeometry) -> Bool {
         g.stride == 1 && g.dilation == 1
-    }
-
-    /// The plan `algorithm` asks for on `g`, or nil for im2col.
-    public static func plan(for g: ConvGeometry, algorithm: ConvAlgorithm) -> FFTConvolutionPlan? {
-        switch algorithm {
-        case .im2col, .taps, .direct:
-            return nil
-        case .fft(let size):
-            precondition(supports(g), "FFT convolution needs stride 1 and dilation 1, got \(g)")
-            return size.map { FFTConvolutionPlan(g, transformSize: $0) } ?? cheapest(g)
-        case .automatic:
-            if ["im2col", "taps", "direct"].contains(forcedAlgorithm) { return nil }
-            if forcedAlgorithm == "fft" { return supports(g) && g.batch > 0 ? cheapest(g) : nil }
-            guard supports(g), g.batch > 0, g.kernelHeight * g.kernelWidth >= 25, let best = cheapest(g) else { return nil }
-            return best.estimatedSeconds < 0.5 * g.forwardFlops / im2colFlopsPerSecond ? best : nil
-        }
     }
 
     /// The candidate transform size with the lowest estimated cost.
@@ -128,8 +86,8 @@ public enum FFTConvolution {
 
     // MARK: Forward
 
-    /// `output = conv(input, weight)` (no bias), `output` fully written. Shapes as in `ConvolutionKernels.forward`.
-    public static func forward(
+    /// `output = conv(input, weight)` (no bias), `output` fully written. Shapes as in `ConvolutionKernel`.
+    static func forward(
         _ p: FFTConvolutionPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         output: UnsafeMutablePointer<Float>
     ) {
@@ -160,7 +118,7 @@ public enum FFTConvolution {
     // MARK: Backward
 
     /// Gradients of `sum(gradOutput * conv(input, weight))` for the non-nil destinations (overwritten).
-    public static func backward(
+    static func backward(
         _ p: FFTConvolutionPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
         gradWeight: UnsafeMutablePointer<Float>?
@@ -405,5 +363,39 @@ public enum FFTConvolution {
                             betaPointer, c, Int32(ldc))
             }
         }
+    }
+}
+
+extension FFTConvolution: ConvolutionKernel {
+    static let family = ConvolutionFamily.fft
+
+    /// Stride 1, dilation 1, kernels smaller than the largest candidate transform.
+    static func supports(_ pass: ConvolutionPass, _ g: ConvGeometry) -> Bool {
+        supportsGeometry(g) && g.batch > 0 && cheapest(g) != nil
+    }
+
+    /// Kernels of 5x5 and larger where the cost model estimates the FFTs at least 2x cheaper than im2col at
+    /// `im2colFlopsPerSecond` (the same choice for every pass).
+    static func prefers(_ pass: ConvolutionPass, _ g: ConvGeometry, on cpu: CPUFeatures) -> Bool {
+        guard g.kernelHeight * g.kernelWidth >= 25, let best = cheapest(g) else { return false }
+        return best.estimatedSeconds < 0.5 * g.forwardFlops / im2colFlopsPerSecond
+    }
+
+    /// The plan `algorithm` asks for: its transform size, or the cheapest.
+    static func plan(for g: ConvGeometry, algorithm: ConvAlgorithm) -> FFTConvolutionPlan {
+        if case .fft(let size?) = algorithm { return FFTConvolutionPlan(g, transformSize: size) }
+        return cheapest(g)!
+    }
+
+    static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
+                        output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm) {
+        forward(plan(for: g, algorithm: algorithm), input: input, weight: weight, output: output)
+    }
+
+    static func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+                         geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?,
+                         gradWeight: UnsafeMutablePointer<Float>?, algorithm: ConvAlgorithm) {
+        backward(plan(for: g, algorithm: algorithm), input: input, weight: weight, gradOutput: gradOutput,
+                 gradInput: gradInput, gradWeight: gradWeight)
     }
 }

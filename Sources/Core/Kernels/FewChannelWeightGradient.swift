@@ -19,12 +19,8 @@ enum FewChannelWeightGradient {
     /// Images whose products one register tile accumulates before its partial sums go back to memory.
     static let imagesPerChunk = 4
 
-    /// Whether `g`'s weight gradient runs here in automatic routing: fast builds, at most 4 input channels, kernels
-    /// up to 7 wide, stride 1 or 2, no dilation, output rows a multiple of 16 pixels.
-    static func applies(to g: ConvGeometry) -> Bool {
-        DirectConvolution.isFastOnThisBuild && supports(g)
-    }
-
+    /// At most 4 input channels, kernels up to 7 wide, stride 1 or 2, no dilation, output rows a multiple of 16
+    /// pixels.
     static func supports(_ g: ConvGeometry) -> Bool {
         g.batch > 0 && g.inputChannels <= 4 && g.kernelWidth <= tileTaps && g.stride <= 2 && g.dilation == 1
             && g.outputWidth % 16 == 0
@@ -217,5 +213,25 @@ enum FewChannelWeightGradient {
             store(p2, 0, c0); store(p2, 1, c1); store(p2, 2, c2); store(p2, 3, c3)
             store(p2, 4, c4); store(p2, 5, c5); store(p2, 6, c6)
         }
+    }
+}
+
+extension FewChannelWeightGradient: ConvolutionKernel {
+    static let family = ConvolutionFamily.direct
+
+    static func supports(_ pass: ConvolutionPass, _ g: ConvGeometry) -> Bool {
+        pass == .weightGradient && supports(g)
+    }
+
+    /// Every supported weight gradient, on CPUs with wide vectors.
+    static func prefers(_ pass: ConvolutionPass, _ g: ConvGeometry, on cpu: CPUFeatures) -> Bool {
+        cpu.hasWideVectors
+    }
+
+    static func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+                         geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?,
+                         gradWeight: UnsafeMutablePointer<Float>?, algorithm: ConvAlgorithm) {
+        precondition(gradInput == nil, "FewChannelWeightGradient computes weight gradients only")
+        if let gradWeight { compute(input: input, gradOutput: gradOutput, geometry: g, gradWeight: gradWeight) }
     }
 }

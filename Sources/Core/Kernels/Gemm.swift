@@ -4,12 +4,12 @@ import CBLAS
 ///
 /// OpenBLAS runs single-threaded; large products are split by columns (or rows) of C over the compute threads,
 /// so each output element is computed by exactly one thread with the same reduction order.
-public enum Gemm {
+package enum Gemm {
     /// Touch before any BLAS call: OpenBLAS must not start its own threads (ours drive it).
     static let configured: Void = { openblas_set_num_threads(1) }()
 
     /// Row-major GEMM. `a` is `m x k` (or `k x m` if `transposeA`), `b` is `k x n` (or `n x k`), `c` is `m x n`.
-    public static func multiply(
+    package static func multiply(
         transposeA: Bool = false, transposeB: Bool = false,
         m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int,

@@ -12,21 +12,13 @@ public enum OpenBLASCore {
     /// The kernel family OpenBLAS is using, e.g. "Haswell" or "SkylakeX".
     public static var name: String { String(cString: openblas_get_corename()) }
 
-    /// Whether the CPU reports the AVX-512 subsets the SkylakeX kernels use (F, CD, BW, DQ, VL), from /proc/cpuinfo.
-    public static var cpuSupportsAVX512: Bool {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-        let flags = Set(line.split(separator: " ").map(String.init))
-        return ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
-    }
-
     /// Call first thing in `main`: if the CPU supports AVX-512 but OpenBLAS loaded a narrower kernel family,
     /// re-executes this program (same arguments) with `OPENBLAS_CORETYPE=SkylakeX`; otherwise returns.
     /// Set `DEEPLENSE_KEEP_BLAS_CORE=1` to keep the loaded kernels. Never re-executes more than once.
     public static func preferAVX512Kernels() {
         let env = ProcessInfo.processInfo.environment
         guard env["DEEPLENSE_KEEP_BLAS_CORE"] == nil, env["DEEPLENSE_BLAS_REEXEC"] == nil,
-              cpuSupportsAVX512, !["SkylakeX", "Cooperlake", "SapphireRapids"].contains(name) else { return }
+              CPUFeatures.host.hasAVX512, !["SkylakeX", "Cooperlake", "SapphireRapids"].contains(name) else { return }
         setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
         setenv("DEEPLENSE_BLAS_REEXEC", "1", 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)

@@ -15,8 +15,8 @@
 /// ranges of (block, channel group) tiles, so each thread gets the same number of multiply-adds; every output element
 /// is computed by one tile in a fixed order, so results do not depend on the thread count.
 ///
-/// Fast only when compiled for 512-bit vectors (see `DirectConvolution.isFastOnThisBuild`).
-public enum PointwiseConvolution {
+/// Fast only when compiled for 512-bit vectors (`CPUFeatures.hasWideVectors`).
+enum PointwiseConvolution {
     typealias Vector = SIMD16<Float>
     /// Output pixels per block (two 16-lane vectors).
     static let blockPixels = 32
@@ -106,16 +106,9 @@ public enum PointwiseConvolution {
     /// The cached plan for `g`.
     static func plan(_ g: ConvGeometry) -> Plan { plans.plan(g) }
 
-    /// Whether automatic routing sends `g`'s forward here: 1x1 kernels that are not plain per-image products
-    /// (stride or padding) over at least 16 input channels, in fast builds only.
-    public static func applies(to g: ConvGeometry) -> Bool {
-        DirectConvolution.isFastOnThisBuild && g.batch > 0 && g.kernelHeight == 1 && g.kernelWidth == 1
-            && !g.isPointwise && g.inputChannels >= 16
-    }
-
     /// `output = conv(input, weight)` (no bias) for a 1x1 `g`; `output` is fully written. Shapes as in
-    /// `ConvolutionKernels.forward`.
-    public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
+    /// `ConvolutionKernel`.
+    static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
                                output: UnsafeMutablePointer<Float>) {
         guard g.batch > 0 else { return }
         let plan = plan(g), groups = plan.channelGroups, cin = g.inputChannels, cout = g.outputChannels
@@ -229,5 +222,25 @@ public enum PointwiseConvolution {
                 }
             }
         }
+    }
+}
+
+extension PointwiseConvolution: ConvolutionKernel {
+    static let family = ConvolutionFamily.direct
+
+    /// Forwards of 1x1 kernels.
+    static func supports(_ pass: ConvolutionPass, _ g: ConvGeometry) -> Bool {
+        pass == .forward && g.batch > 0 && g.kernelHeight == 1 && g.kernelWidth == 1
+    }
+
+    /// 1x1 kernels that are not plain per-image products (stride or padding) over at least 16 input channels, on
+    /// CPUs with wide vectors.
+    static func prefers(_ pass: ConvolutionPass, _ g: ConvGeometry, on cpu: CPUFeatures) -> Bool {
+        cpu.hasWideVectors && !g.isPointwise && g.inputChannels >= 16
+    }
+
+    static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
+                        output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm) {
+        forward(input: input, weight: weight, geometry: g, output: output)
     }
 }

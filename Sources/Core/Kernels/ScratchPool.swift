@@ -3,7 +3,7 @@
 /// Convolutions borrow a buffer for the duration of one call and give it back, so steady-state training
 /// allocates no workspace at all; concurrent callers (tests run in parallel) each get their own buffer.
 /// At most `retainedLimit` buffers are kept.
-public enum ScratchPool {
+package enum ScratchPool {
     private final class Buffer {
         let pointer: UnsafeMutablePointer<Float>
         let capacity: Int
@@ -18,7 +18,7 @@ public enum ScratchPool {
     private static let retainedLimit = 4
 
     /// Runs `body` with an uninitialised buffer of at least `count` floats, valid only inside `body`.
-    public static func withBuffer<R>(count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+    package static func withBuffer<R>(count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
         let buffer: Buffer = free.withLock { pool in
             if let index = pool.firstIndex(where: { $0.capacity >= count }) { return pool.remove(at: index) }
             if !pool.isEmpty { pool.removeLast() }
@@ -35,7 +35,7 @@ public enum ScratchPool {
     }
 
     /// Drops every retained buffer (for memory measurements).
-    public static func purge() { free.withLock { $0.removeAll() } }
+    package static func purge() { free.withLock { $0.removeAll() } }
 }
 
 /// An array of `count` floats whose contents `fill` must initialise completely (skips zero-filling).

@@ -11,10 +11,10 @@ import CBLAS
 /// GEMM of depth `9 Cin` over few columns. Each output element is computed by one thread in a fixed tap order, so
 /// results do not depend on the thread count.
 ///
-/// `ConvolutionKernels` uses it for output planes of at most `maximumPlane` pixels. Measured here against im2col
+/// `ConvolutionRouter` chooses it for output planes of at most `maximumPlane` pixels. Measured here against im2col
 /// (time ratio, forward / backward, ResNet18 shapes at batch 32): 2x2 maps 0.57-0.74, 4x4 maps 0.77-0.89, 5x5
 /// maps 0.68-0.97; 10x10 maps 1.09-1.56 and larger maps worse, hence the limit.
-public enum TapConvolution {
+enum TapConvolution {
     static let maximumPlane = 25
 
     /// One kernel tap: its index in the `kh x kw` kernel, the output rectangle where it reads inside the input,
@@ -40,11 +40,6 @@ public enum TapConvolution {
             }
         }
         return taps
-    }
-
-    /// Whether `g`'s output maps are small enough for the tap-wise products to beat im2col.
-    public static func applies(to g: ConvGeometry) -> Bool {
-        g.batch > 0 && g.outputPlane <= maximumPlane
     }
 
     // MARK: Layout helpers
@@ -221,5 +216,28 @@ public enum TapConvolution {
                 }
             } }
         }
+    }
+}
+
+extension TapConvolution: ConvolutionKernel {
+    static let family = ConvolutionFamily.taps
+
+    static func supports(_ pass: ConvolutionPass, _ g: ConvGeometry) -> Bool { g.batch > 0 }
+
+    /// Output maps small enough for the tap-wise products to beat im2col.
+    static func prefers(_ pass: ConvolutionPass, _ g: ConvGeometry, on cpu: CPUFeatures) -> Bool {
+        g.outputPlane <= maximumPlane
+    }
+
+    static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
+                        output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm) {
+        forward(input: input, weight: weight, geometry: g, output: output)
+    }
+
+    static func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+                         geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?,
+                         gradWeight: UnsafeMutablePointer<Float>?, algorithm: ConvAlgorithm) {
+        backward(input: input, weight: weight, gradOutput: gradOutput, geometry: g, gradInput: gradInput,
+                 gradWeight: gradWeight)
     }
 }

@@ -13,7 +13,7 @@ enum Transpose {
     typealias Vector = SIMD16<Float>
 
     /// Whether blocks go to the AVX-512 intrinsics (`CKernels`), checked once.
-    static let usesAVX512Blocks = OpenBLASCore.cpuSupportsAVX512
+    static let usesAVX512Blocks = CPUFeatures.host.hasAVX512
 
     /// `destination[j * ldd + i] = source[i * lds + j]` for `i < rows`, `j < columns`.
     ///

@@ -1,7 +1,8 @@
 extension Tensor {
     /// 2-D convolution (cross-correlation, PyTorch's `conv2d`), differentiable in input, weight and bias.
     ///
-    /// Implemented as im2col + GEMM (Chellapilla et al. 2006), batched over images; see `ConvolutionKernels`.
+    /// Batched over images; `ConvolutionRouter` chooses the algorithm (im2col + GEMM, Chellapilla et al. 2006, FFTs,
+    /// tap-wise GEMMs or direct kernels) per geometry and pass.
     ///
     /// - Parameters:
     ///   - weight: `[Cout, Cin, kh, kw]`.
@@ -24,11 +25,11 @@ extension Tensor {
                 weight.scalars.withUnsafeBufferPointer { wp in
                     if let bias {
                         bias.scalars.withUnsafeBufferPointer { bp in
-                            ConvolutionKernels.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp.baseAddress!,
+                            ConvolutionRouter.host.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp.baseAddress!,
                                                        geometry: g, output: y)
                         }
                     } else {
-                        ConvolutionKernels.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: nil,
+                        ConvolutionRouter.host.forward(input: xp.baseAddress!, weight: wp.baseAddress!, bias: nil,
                                                    geometry: g, output: y)
                     }
                 }
@@ -58,7 +59,7 @@ extension Tensor {
                     dx.withUnsafeMutableBufferPointer { dxp in
                         dw.withUnsafeMutableBufferPointer { dwp in
                             db.withUnsafeMutableBufferPointer { dbp in
-                                ConvolutionKernels.backward(
+                                ConvolutionRouter.host.backward(
                                     input: xp.baseAddress!, weight: wp.baseAddress!, gradOutput: gp.baseAddress!,
                                     geometry: g,
                                     gradInput: needInput ? dxp.baseAddress : nil,

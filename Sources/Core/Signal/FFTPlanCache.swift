@@ -3,11 +3,11 @@ import Foundation
 
 /// One axis of an FFTW guru layout: `count` points, `inputStride` and `outputStride` in elements
 /// (floats for real arrays, complex pairs for complex arrays).
-public struct FFTAxis: Hashable, Sendable {
-    public var count: Int
-    public var inputStride: Int
-    public var outputStride: Int
-    public init(count: Int, inputStride: Int, outputStride: Int) {
+package struct FFTAxis: Hashable, Sendable {
+    package var count: Int
+    package var inputStride: Int
+    package var outputStride: Int
+    package init(count: Int, inputStride: Int, outputStride: Int) {
         self.count = count
         self.inputStride = inputStride
         self.outputStride = outputStride
@@ -16,7 +16,7 @@ public struct FFTAxis: Hashable, Sendable {
 
 /// Which transform a plan computes. FFTW computes unnormalised sums: `forward` uses `exp(-2 pi i k n / N)`,
 /// `backward` (and `complexToReal`) use `exp(+2 pi i k n / N)`.
-public enum FFTKind: Hashable, Sendable {
+package enum FFTKind: Hashable, Sendable {
     /// Complex to complex, `exp(-2 pi i k n / N)`.
     case forward
     /// Complex to complex, `exp(+2 pi i k n / N)`.
@@ -30,11 +30,11 @@ public enum FFTKind: Hashable, Sendable {
 
 /// The full description of a batched transform in FFTW's guru form: transform axes and batch ("howmany")
 /// axes with their strides, out of place. Two descriptors that are equal share one plan.
-public struct FFTDescriptor: Hashable, Sendable {
-    public var kind: FFTKind
-    public var dimensions: [FFTAxis]
-    public var batch: [FFTAxis]
-    public init(kind: FFTKind, dimensions: [FFTAxis], batch: [FFTAxis]) {
+package struct FFTDescriptor: Hashable, Sendable {
+    package var kind: FFTKind
+    package var dimensions: [FFTAxis]
+    package var batch: [FFTAxis]
+    package init(kind: FFTKind, dimensions: [FFTAxis], batch: [FFTAxis]) {
         precondition(!dimensions.isEmpty, "an FFT needs at least one transform axis")
         self.kind = kind
         self.dimensions = dimensions
@@ -42,9 +42,9 @@ public struct FFTDescriptor: Hashable, Sendable {
     }
 
     /// Floats the input array must hold (largest reachable index + 1, counted in floats).
-    public var inputFloatCount: Int { span(input: true) * (kind == .realToComplex ? 1 : 2) }
+    package var inputFloatCount: Int { span(input: true) * (kind == .realToComplex ? 1 : 2) }
     /// Floats the output array must hold.
-    public var outputFloatCount: Int { span(input: false) * (kind == .complexToReal ? 1 : 2) }
+    package var outputFloatCount: Int { span(input: false) * (kind == .complexToReal ? 1 : 2) }
 
     private func span(input: Bool) -> Int {
         var last = 0
@@ -62,8 +62,8 @@ public struct FFTDescriptor: Hashable, Sendable {
 ///
 /// Arrays passed to `execute` must be SIMD-aligned like the planning arrays (use `FFTBuffer`); misaligned
 /// arrays are copied through aligned scratch automatically.
-public final class FFTPlan: @unchecked Sendable {
-    public let descriptor: FFTDescriptor
+package final class FFTPlan: @unchecked Sendable {
+    package let descriptor: FFTDescriptor
     let plan: fftwf_plan
 
     init(descriptor: FFTDescriptor, plan: fftwf_plan) {
@@ -80,7 +80,7 @@ public final class FFTPlan: @unchecked Sendable {
 
     /// Runs the transform from `input` into `output` (out of place; `input` may be clobbered by
     /// `complexToReal` transforms of rank > 1).
-    public func execute(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    package func execute(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let aligned = fftwf_alignment_of(input) == 0 && fftwf_alignment_of(output) == 0
         if !aligned {
             let a = FFTBuffer(count: descriptor.inputFloatCount), b = FFTBuffer(count: descriptor.outputFloatCount)
@@ -103,10 +103,10 @@ public final class FFTPlan: @unchecked Sendable {
 }
 
 /// A float array allocated with `fftwf_malloc` (SIMD-aligned), zero-initialised, freed on deinit.
-public final class FFTBuffer: @unchecked Sendable {
-    public let count: Int
-    public let pointer: UnsafeMutablePointer<Float>
-    public init(count: Int) {
+package final class FFTBuffer: @unchecked Sendable {
+    package let count: Int
+    package let pointer: UnsafeMutablePointer<Float>
+    package init(count: Int) {
         self.count = count
         let raw = fftwf_malloc(max(1, count) * MemoryLayout<Float>.stride)!
         pointer = raw.bindMemory(to: Float.self, capacity: max(1, count))
@@ -114,7 +114,7 @@ public final class FFTBuffer: @unchecked Sendable {
     }
     deinit { fftwf_free(pointer) }
     /// The contents as a buffer pointer.
-    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
+    package var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
 }
 
 /// The process-wide cache of FFTW plans, keyed by `FFTDescriptor`.
@@ -122,9 +122,9 @@ public final class FFTBuffer: @unchecked Sendable {
 /// FFTW's planner is not thread-safe, so planning runs under one lock; a plan is created the first time a
 /// descriptor is seen (with `FFTW_ESTIMATE`, microseconds for the small batched transforms used here) and
 /// reused for the life of the process. Executing cached plans needs no lock.
-public final class FFTPlanCache: @unchecked Sendable {
+package final class FFTPlanCache: @unchecked Sendable {
     /// The shared cache.
-    public static let shared = FFTPlanCache()
+    package static let shared = FFTPlanCache()
 
     private var plans: [FFTDescriptor: FFTPlan] = [:]
     private let lock = NSLock()
@@ -132,13 +132,13 @@ public final class FFTPlanCache: @unchecked Sendable {
     /// Serialises every call into FFTW's planner (planning and destroying plans), across all caches.
     static let plannerLock = NSLock()
 
-    public init() {}
+    package init() {}
 
     /// Number of plans this cache has created (each descriptor is planned once).
-    public var planCount: Int { lock.lock(); defer { lock.unlock() }; return created }
+    package var planCount: Int { lock.lock(); defer { lock.unlock() }; return created }
 
     /// The plan for `descriptor`, created on first use.
-    public func plan(for descriptor: FFTDescriptor) -> FFTPlan {
+    package func plan(for descriptor: FFTDescriptor) -> FFTPlan {
         lock.lock()
         defer { lock.unlock() }
         if let plan = plans[descriptor] { return plan }
@@ -184,7 +184,7 @@ public final class FFTPlanCache: @unchecked Sendable {
 
     /// Forgets every cached plan (each is destroyed once its last user lets go of it); `planCount` is kept.
     /// Benchmarks of cold construction call this so planning is measured too.
-    public func removeAll() {
+    package func removeAll() {
         lock.lock()
         let dropped = plans
         plans = [:]
@@ -194,7 +194,7 @@ public final class FFTPlanCache: @unchecked Sendable {
 
     /// A plan for `count` contiguous 1-D transforms of length `length` (the common row-wise case).
     /// Real arrays use row pitch `length` floats, half spectra `length/2 + 1` complex values.
-    public func rowPlan(_ kind: FFTKind, length: Int, count: Int) -> FFTPlan {
+    package func rowPlan(_ kind: FFTKind, length: Int, count: Int) -> FFTPlan {
         let half = length / 2 + 1
         let (inPitch, outPitch): (Int, Int)
         switch kind {

@@ -1,4 +1,3 @@
-import CFFTW
 import Core
 import Foundation
 

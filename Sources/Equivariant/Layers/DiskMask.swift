@@ -6,7 +6,7 @@ import Foundation
 /// which a rotation by a non-multiple of 90 degrees would move out of the frame. Invariant under the whole
 /// group (quarter turns and flips map the mask onto itself), so equivariant for any field type.
 /// Input and output `[N, type.size, H, W]`.
-public final class DiskMask: Layer {
+public final class DiskMask: Layer, TypePreservingLayer {
     public let type: FieldType
     public let radiusFraction: Double
     public let falloff: Double
@@ -46,7 +46,7 @@ public final class DiskMask: Layer {
 /// Dropout of whole fields (e2cnn's `FieldDropout`): in training mode each field of each sample is zeroed with
 /// probability `probability`, and kept fields are scaled by `1 / (1 - probability)`; all channels of a field share
 /// one draw, so the layer commutes with the group action. Identity in eval mode. Input `[N, type.size, H, W]`.
-public final class FieldDropout: Layer {
+public final class FieldDropout: Layer, TypePreservingLayer {
     public let type: FieldType
     public let probability: Float
     /// The random stream (advances with every training forward).

@@ -7,7 +7,7 @@ import Core
 ///
 /// Input and output `[N, type.size, H, W]`; all fields must have the same size `d` (all regular or all trivial).
 /// Parameters `weight`, `bias` `[F]`; buffers `running_mean`, `running_var` `[F]`, `num_batches_tracked`.
-public final class EquivariantBatchNorm: Layer, BatchNormalizing {
+public final class EquivariantBatchNorm: Layer, BatchNormalizing, TypePreservingLayer {
     public let weight: Tensor
     public let bias: Tensor
     public let runningMean: Tensor

@@ -4,7 +4,7 @@ import Core
 /// into an invariant (trivial) field; trivial fields pass through. Cohen & Welling 2016; e2cnn's `GroupPooling`.
 ///
 /// Input `[N, inType.size, H, W]`, output `[N, outType.size, H, W]` with `outType` = one trivial field per input field.
-public final class GroupPooling: Layer {
+public final class GroupPooling: Layer, EquivariantLayer {
     public enum Kind: Sendable { case max, mean }
 
     public let inType: FieldType

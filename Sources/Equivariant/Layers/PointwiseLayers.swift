@@ -3,7 +3,7 @@ import Foundation
 
 /// A non-linearity applied to every channel independently. Equivariant for trivial and regular fields, whose
 /// group action only permutes channels (Cohen & Welling 2016). Input and output `[N, type.size, H, W]`.
-public final class PointwiseNonlinearity: Layer {
+public final class PointwiseNonlinearity: Layer, TypePreservingLayer {
     public enum Function: Sendable, Equatable {
         case relu, elu(alpha: Float), leakyRelu(slope: Float), sigmoid, tanh
     }
@@ -35,7 +35,7 @@ public final class PointwiseNonlinearity: Layer {
 /// Spatial max or average pooling of every channel (`maxPool2d` / `avgPool2d`, PyTorch semantics), equivariant
 /// for trivial and regular fields. Exact under quarter turns when `(S + 2 padding - kernelSize) % stride == 0`
 /// for input side `S` (e.g. 2x2 stride 2 on even sides). Input `[N, type.size, H, W]`.
-public final class PointwisePool: Layer {
+public final class PointwisePool: Layer, TypePreservingLayer {
     public enum Kind: Sendable { case max, average }
 
     public let type: FieldType
@@ -69,7 +69,7 @@ public final class PointwisePool: Layer {
 /// e2cnn's `PointwiseAvgPoolAntialiased`): an isotropic Gaussian blur of width `sigma` px, truncated at
 /// `3 sigma`, applied to every channel, sampled with `stride`. The isotropic kernel keeps rotation errors low;
 /// quarter turns are exact when `(S + 2 padding - kernelSize) % stride == 0`. Input `[N, type.size, H, W]`.
-public final class AntiAliasedAvgPool: Layer {
+public final class AntiAliasedAvgPool: Layer, TypePreservingLayer {
     public let type: FieldType
     public let sigma: Double
     public let stride: Int

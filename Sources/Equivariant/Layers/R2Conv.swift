@@ -21,7 +21,7 @@ import Foundation
 /// `(S + 2 padding - dilation (k - 1) - 1) % stride == 0` for input side `S` (the sampling grid is then centred
 /// on the image centre); stride 1 is exact for every `S`. Example: a stride-2 5x5 layer with padding 2 is exact
 /// on 65x65 inputs and not on 64x64.
-public final class R2Conv: Layer {
+public final class R2Conv: Layer, EquivariantLayer {
     /// Basis coefficients `[coefficientCount]`.
     public let weight: Tensor
     /// Per-output-field bias `[outType.fieldCount]`, or nil.

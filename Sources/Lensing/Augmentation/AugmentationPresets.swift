@@ -1,22 +1,13 @@
 import Core
 
-/// The training augmentations of one UDA method: weak pipelines for each domain and, for AdaMatch, strong ones.
-public struct MethodAugmentations: Sendable {
-    public let source: AugmentationPipeline
-    public let target: AugmentationPipeline
-    /// Strong source augmentation (AdaMatch only).
-    public let sourceStrong: AugmentationPipeline?
-    /// Strong target augmentation (AdaMatch only).
-    public let targetStrong: AugmentationPipeline?
-}
-
 /// Named augmentation pipelines matching the reference package (`deeplense_domain_adaptation` 1.0.0,
 /// `data/augmentations.py`, read for DESIGN.md section 4), with two corrections:
 /// - sharpness factor and solarize threshold are drawn per image from `0...1`; the reference called
 ///   `random.uniform(0, 1)` once when building the pipeline, fixing them for a whole run;
 /// - every random choice comes from the pipeline's seeded generator, one stream per image.
 ///
-/// The reference's `Resize(150)` is omitted (images already have their size; evaluation uses no augmentation).
+/// Which method uses which pipeline is decided in DomainAdaptation (`TrainingAugmentations`). The reference's
+/// `Resize(150)` is omitted (images already have their size; evaluation uses no augmentation).
 ///
 /// Pixel range: the strong AdaMatch pipeline's autocontrast, invert, sharpness and solarize assume pixels in
 /// `[0, 1]` (torchvision's float convention). The reference fed raw simulator output; use a loader with
@@ -56,21 +47,5 @@ public enum AugmentationPresets {
     /// reference package; useful for rotation-equivariant backbones and test-time augmentation.
     public static var dihedral: AugmentationPipeline {
         AugmentationPipeline([RandomHorizontalFlip(), RandomRot90()])
-    }
-
-    /// The reference pipelines of a method: `supervised` (or `sourceonly`), `adda`, `selfensemble`, `cgdm`,
-    /// `adamatch`; case, spaces, `-` and `_` are ignored. Nil for an unknown name.
-    public static func reference(method: String) -> MethodAugmentations? {
-        let key = method.lowercased().filter { $0.isLetter || $0.isNumber }
-        switch key {
-        case "supervised", "sourceonly", "adda", "cgdm":
-            return MethodAugmentations(source: flips, target: flips, sourceStrong: nil, targetStrong: nil)
-        case "selfensemble":
-            return MethodAugmentations(source: selfEnsembleSource, target: flips, sourceStrong: nil, targetStrong: nil)
-        case "adamatch":
-            return MethodAugmentations(source: flips, target: flips, sourceStrong: adaMatchStrong, targetStrong: adaMatchStrong)
-        default:
-            return nil
-        }
     }
 }

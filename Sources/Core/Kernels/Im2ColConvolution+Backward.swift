@@ -1,67 +1,14 @@
-/// Backward pass of `ConvolutionKernels`: for `y = conv(x, W)`, `dW = dY * col(x)^T`, `dcol = W^T * dY`,
+/// Backward pass of `Im2ColConvolution`: for `y = conv(x, W)`, `dW = dY * col(x)^T`, `dcol = W^T * dY`,
 /// `dx = col2im(dcol)`, `db = sum of dY over images and pixels`; same schedules as the forward pass.
-extension ConvolutionKernels {
-    /// Gradients of `sum(gradOutput * conv(input, weight))`. Each non-nil destination is overwritten:
-    /// `gradInput` `[N, Cin, H, W]`, `gradWeight` `[Cout, Cin, kh, kw]`, `gradBias` `[Cout]`.
-    public static func backward(
+extension Im2ColConvolution {
+    /// Overwrites the non-nil gradients of `sum(gradOutput * conv(input, weight))`: `gradInput` `[N, Cin, H, W]`,
+    /// `gradWeight` `[Cout, Cin, kh, kw]`.
+    static func backward(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
-        geometry g: ConvGeometry,
-        gradInput: UnsafeMutablePointer<Float>?, gradWeight: UnsafeMutablePointer<Float>?,
-        gradBias: UnsafeMutablePointer<Float>?, algorithm requested: ConvAlgorithm = .automatic
+        geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?, gradWeight: UnsafeMutablePointer<Float>?,
+        algorithm: ConvAlgorithm
     ) {
-        // `.direct`: the direct kernels compute what they support (weight gradients, stride-1 input gradients), the
-        // rest goes as `.automatic`
-        let algorithm = requested == .direct ? .automatic : requested
         let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane
-        if let gradBias { sumPlanes(gradOutput, batch: g.batch, channels: cout, plane: plane, into: gradBias) }
-        guard gradInput != nil || gradWeight != nil else { return }
-        if g.batch == 0 {
-            gradWeight?.update(repeating: 0, count: cout * k)
-            return
-        }
-        if requested != .direct, let plan = FFTConvolution.plan(for: g, algorithm: algorithm) {
-            FFTConvolution.backward(plan, input: input, weight: weight, gradOutput: gradOutput,
-                                    gradInput: gradInput, gradWeight: gradWeight)
-            return
-        }
-        let fewChannels = usesFewChannelWeightGradient(g, requested)
-        if let gradWeight, let gradInput, !fewChannels, cout % DirectWeightGradient.tileOutputs == 0,
-           usesDirectWeightGradient(g, requested), usesDirectInputGradient(g, requested) {
-            // both direct kernels read dY channels-last: transpose it once
-            ScratchPool.withBuffer(count: g.batch * plane * cout) { dy in
-                DirectConvolution.channelsLast(gradOutput, batch: g.batch, channels: cout, plane: plane, into: dy)
-                DirectWeightGradient.compute(input: input, gradOutput: gradOutput, geometry: g, gradWeight: gradWeight,
-                                             channelsLastGradOutput: dy)
-                DirectConvolution.inputGradient(gradOutput: gradOutput, weight: weight, geometry: g, gradInput: gradInput,
-                                                channelsLastGradOutput: dy)
-            }
-            return
-        }
-        if let gradWeight, fewChannels || usesDirectWeightGradient(g, requested) {
-            if fewChannels {
-                FewChannelWeightGradient.compute(input: input, gradOutput: gradOutput, geometry: g, gradWeight: gradWeight)
-            } else {
-                DirectWeightGradient.compute(input: input, gradOutput: gradOutput, geometry: g, gradWeight: gradWeight)
-            }
-            if gradInput != nil {
-                backward(input: input, weight: weight, gradOutput: gradOutput, geometry: g, gradInput: gradInput,
-                         gradWeight: nil, gradBias: nil, algorithm: requested)
-            }
-            return
-        }
-        if let gradInput, usesDirectInputGradient(g, requested) {
-            if gradWeight != nil {
-                backward(input: input, weight: weight, gradOutput: gradOutput, geometry: g, gradInput: nil,
-                         gradWeight: gradWeight, gradBias: nil, algorithm: algorithm)
-            }
-            DirectConvolution.inputGradient(gradOutput: gradOutput, weight: weight, geometry: g, gradInput: gradInput)
-            return
-        }
-        if usesTaps(g, algorithm) {
-            TapConvolution.backward(input: input, weight: weight, gradOutput: gradOutput, geometry: g,
-                                    gradInput: gradInput, gradWeight: gradWeight)
-            return
-        }
         if g.isPointwise && plane >= pointwiseDirectPlane {
             for n in 0..<g.batch {
                 let dy = gradOutput + n * cout * plane

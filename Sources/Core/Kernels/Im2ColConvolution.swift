@@ -1,6 +1,7 @@
 import Foundation
 
-/// Batched 2-D convolution (cross-correlation, as in PyTorch) on raw NCHW buffers: im2col + OpenBLAS sgemm.
+/// Batched 2-D convolution (cross-correlation, as in PyTorch) on raw NCHW buffers: im2col + OpenBLAS sgemm, the
+/// kernel `ConvolutionRouter` falls back to for every geometry and pass.
 ///
 /// Two schedules, both deterministic for a fixed thread count:
 /// - per-thread pipelines (the usual training case): each compute thread owns a contiguous range of images and
@@ -11,15 +12,17 @@ import Foundation
 ///   Weight gradients accumulate per thread and are summed at the end.
 /// - shared chunks (fewer images than threads, e.g. single-image inference): im2col of a chunk of images split over the
 ///   threads, then one GEMM split over the threads by `Gemm.multiply`.
-/// 1x1 stride-1 convolutions with large images skip im2col entirely; large stride-1 kernels may go to
-/// `FFTConvolution`, small maps to `TapConvolution`, and in native AVX-512 builds forwards of kernels larger than 1x1
-/// to `DirectConvolution` (also stride-1 input gradients), strided or padded 1x1 forwards to `PointwiseConvolution`,
-/// weight gradients on maps of 4x4 and larger to `DirectWeightGradient` and the stem's to `FewChannelWeightGradient`
-/// (see `ConvAlgorithm`).
+/// 1x1 stride-1 convolutions with large images skip im2col entirely.
 ///
 /// Shapes: input `[N, Cin, H, W]`, weight `[Cout, Cin, kh, kw]` (row-major, i.e. `[Cout, patchSize]`),
-/// bias `[Cout]`, output `[N, Cout, Ho, Wo]`.
-public enum ConvolutionKernels {
+/// output `[N, Cout, Ho, Wo]`.
+enum Im2ColConvolution: ConvolutionKernel {
+    static let family = ConvolutionFamily.im2col
+
+    static func supports(_ pass: ConvolutionPass, _ g: ConvGeometry) -> Bool { true }
+
+    static func prefers(_ pass: ConvolutionPass, _ g: ConvGeometry, on cpu: CPUFeatures) -> Bool { true }
+
     /// Floats of one per-thread column tile (2 MiB; measured best among 0.25-8 MiB on the ResNet18 shapes).
     static let tileBudget = 1 << 19
     /// GEMMs narrower than this lose efficiency; tiles grow past the budget to reach it.
@@ -28,12 +31,6 @@ public enum ConvolutionKernels {
     static let chunkBudget = 1 << 22
     /// Pointwise convolutions with at least this many pixels per image multiply each image directly.
     static let pointwiseDirectPlane = 512
-
-    /// `DEEPLENSE_CONV_SCHEDULE=pipelines|shared` forces one schedule (for benchmarking the two against each other).
-    static let forcedSchedule: String? = {
-        guard let value = getenv("DEEPLENSE_CONV_SCHEDULE") else { return nil }
-        return String(cString: value)
-    }()
 
     /// How a thread cuts its images into tiles: `images` whole images at once, or bands of `rows` output rows.
     struct Tiling {
@@ -64,7 +61,7 @@ public enum ConvolutionKernels {
     /// weight gradient (up to 512 x 4608 floats) costs as much memory traffic as its GEMM, and one GEMM split
     /// over the threads writes it once instead.
     static func usesPerThreadPipelines(_ g: ConvGeometry, backward: Bool = false) -> Bool {
-        if let forced = forcedSchedule { return forced == "pipelines" }
+        if let forced = ConvolutionOverrides.environment.schedule { return forced == .pipelines }
         let threads = ComputeThreads.count
         guard threads > 1 && g.batch >= threads else { return false }
         return !backward || (g.batch / threads) * g.outputPlane >= minimumTileColumns
@@ -75,23 +72,11 @@ public enum ConvolutionKernels {
         max(1, min(g.batch, chunkBudget / max(1, g.patchSize * g.outputPlane)))
     }
 
-    /// `output = conv(input, weight) + bias`. `output` may be uninitialised; it is fully written.
-    /// `algorithm` picks the method (`ConvAlgorithm.automatic`: FFTs for stride-1 kernels of 5x5 and larger when
-    /// cheaper, then the direct kernel, tap-wise products on small maps, im2col).
-    public static func forward(
-        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        geometry g: ConvGeometry, output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm = .automatic
-    ) {
+    /// `output = conv(input, weight)` (no bias); `output` may be uninitialised, it is fully written.
+    static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
+                        output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm) {
         let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane
-        if let plan = FFTConvolution.plan(for: g, algorithm: algorithm) {
-            FFTConvolution.forward(plan, input: input, weight: weight, output: output)
-        } else if usesPointwise(g, algorithm) {
-            PointwiseConvolution.forward(input: input, weight: weight, geometry: g, output: output)
-        } else if usesDirect(g, algorithm) {
-            DirectConvolution.forward(input: input, weight: weight, geometry: g, output: output)
-        } else if usesTaps(g, algorithm) {
-            TapConvolution.forward(input: input, weight: weight, geometry: g, output: output)
-        } else if g.isPointwise && plane >= pointwiseDirectPlane {
+        if g.isPointwise && plane >= pointwiseDirectPlane {
             for n in 0..<g.batch {
                 Gemm.multiply(m: cout, n: plane, k: k, a: weight, lda: k, b: input + n * k * plane, ldb: plane,
                               c: output + n * cout * plane, ldc: plane)
@@ -105,67 +90,6 @@ public enum ConvolutionKernels {
         } else {
             forwardShared(input: input, weight: weight, geometry: g, output: output)
         }
-        if let bias {
-            parallelFor(g.batch * cout, minimumChunk: 8) { item in
-                let b = bias[item % cout]
-                let p = output + item * plane
-                for i in 0..<plane { p[i] += b }
-            }
-        }
-    }
-
-    /// The routing rule the specialised kernels share: `algorithm == kernel` forces the kernel where `supported`;
-    /// `.automatic` follows `DEEPLENSE_CONV_ALGORITHM` when it names a method and `automaticChoice` otherwise.
-    static func routes(_ algorithm: ConvAlgorithm, to kernel: ConvAlgorithm, supported: Bool,
-                       automaticChoice: () -> Bool) -> Bool {
-        guard supported else { return false }
-        if algorithm == kernel { return true }
-        guard algorithm == .automatic else { return false }
-        switch FFTConvolution.forcedAlgorithm {
-        case "direct": return kernel == .direct
-        case "taps": return kernel == .taps
-        case "im2col", "fft": return false
-        default: return automaticChoice()
-        }
-    }
-
-    /// Whether `algorithm` sends `g`'s forward to `DirectConvolution`.
-    static func usesDirect(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
-        routes(algorithm, to: .direct, supported: g.batch > 0) { DirectConvolution.applies(to: g) }
-    }
-
-    /// Whether `algorithm` sends `g`'s forward to `PointwiseConvolution` (1x1 kernels; `.direct` forces it).
-    static func usesPointwise(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
-        routes(algorithm, to: .direct, supported: g.batch > 0 && g.kernelHeight == 1 && g.kernelWidth == 1) {
-            PointwiseConvolution.applies(to: g)
-        }
-    }
-
-    /// Whether `algorithm` sends the input gradient of `g` to `DirectConvolution.inputGradient` (stride 1 only).
-    static func usesDirectInputGradient(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
-        routes(algorithm, to: .direct, supported: g.batch > 0 && DirectConvolution.supportsInputGradient(g)) {
-            DirectConvolution.applies(to: DirectConvolution.inputGradientGeometry(g))
-        }
-    }
-
-    /// Whether `algorithm` sends the weight gradient of `g` to `FewChannelWeightGradient` (stems).
-    static func usesFewChannelWeightGradient(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
-        routes(algorithm, to: .direct, supported: FewChannelWeightGradient.supports(g)) {
-            FewChannelWeightGradient.applies(to: g)
-        }
-    }
-
-    /// Whether `algorithm` sends the weight gradient of `g` to `DirectWeightGradient` (few-channel geometries go to
-    /// `FewChannelWeightGradient`).
-    static func usesDirectWeightGradient(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
-        routes(algorithm, to: .direct, supported: g.batch > 0 && !FewChannelWeightGradient.supports(g)) {
-            DirectWeightGradient.applies(to: g)
-        }
-    }
-
-    /// Whether `algorithm` sends `g` to `TapConvolution`.
-    static func usesTaps(_ g: ConvGeometry, _ algorithm: ConvAlgorithm) -> Bool {
-        routes(algorithm, to: .taps, supported: g.batch > 0) { TapConvolution.applies(to: g) }
     }
 
     /// One thread's forward over `images`, tile by tile, with single-threaded GEMMs.
