@@ -60,6 +60,8 @@ public struct TrainCommand: ParsableCommand {
     var selection: ModelSelection = .sourceValidation
     @Flag(help: "Research diagnostic: log every epoch's target test accuracy in history.json (never used to select).")
     var diagnoseTarget = false
+    @Option(help: "Append every N-th iteration's loss terms to <out>/steps.jsonl.")
+    var logSteps: Int?
     @Flag(help: "No progress bar or epoch lines.")
     var quiet = false
 
@@ -77,6 +79,7 @@ public struct TrainCommand: ParsableCommand {
         if let fineTuningLearningRate, !(fineTuningLearningRate > 0 && fineTuningLearningRate < 1) {
             throw ValidationError("--fine-tuning-learning-rate must lie in (0, 1), got \(fineTuningLearningRate)")
         }
+        if let logSteps, logSteps < 1 { throw ValidationError("--log-steps must be at least 1, got \(logSteps)") }
         if let maxIterations, maxIterations < 1 { throw ValidationError("--max-iterations must be at least 1, got \(maxIterations)") }
     }
 
@@ -100,6 +103,7 @@ public struct TrainCommand: ParsableCommand {
         if let fineTuningLearningRate { config.hyperparameters.fineTuningLearningRate = fineTuningLearningRate }
         config.selection = selection
         config.diagnoseTarget = diagnoseTarget ? true : nil
+        config.stepLogInterval = logSteps
         if let sourceModel {
             guard FileManager.default.isReadableFile(atPath: sourceModel) else {
                 throw CommandInputError("--source-model \(sourceModel): no such readable file")

@@ -53,6 +53,8 @@ public struct ExperimentConfiguration: Codable, Equatable, Sendable {
     public var selection: ModelSelection?
     /// Log per-epoch target test accuracy as a labelled research diagnostic (never used to select).
     public var diagnoseTarget: Bool?
+    /// Append every this many iterations' loss terms to `steps.jsonl` (nil: no per-step log).
+    public var stepLogInterval: Int?
 
     public init(method: MethodKind, backbone: String, epochs: Int, batchSize: Int, seed: UInt64) {
         self.method = method
@@ -71,7 +73,7 @@ public struct ExperimentConfiguration: Codable, Equatable, Sendable {
     var trainer: TrainerConfiguration {
         TrainerConfiguration(epochs: epochs, batchSize: batchSize, seed: subSeed(3), patience: patience,
                              maximumIterationsPerEpoch: maximumIterationsPerEpoch, showProgress: showProgress,
-                             selection: selection ?? .sourceValidation)
+                             selection: selection ?? .sourceValidation, stepLogInterval: stepLogInterval)
     }
 
     /// Independent sub-seeds: 0 backbone, 1 heads, 2 validation split, 3 trainer.

@@ -26,6 +26,8 @@ import Testing
         (["lens-eval", "--profile", "SIS", "--param", "theta_E=-1", "--point", "0,0"], "'theta_E': must be positive, got -1.0"),
         (["lens-eval", "--profile", "SIS", "--param", "theta_E=1", "--param", "theta_E=2", "--point", "0,0"],
          "--param theta_E is given more than once"),
+        (["train", "--method", "adda", "--source", "/tmp/a", "--target", "/tmp/b", "--epochs", "1", "--out", "/tmp/r",
+          "--log-steps", "0"], "--log-steps must be at least 1, got 0"),
     ]
 
     @Test(arguments: badInputs)

@@ -30,6 +30,16 @@ import TestSupport
         #expect(abs(loss - expected) < 1e-5)
     }
 
+    /// The logged discriminator accuracy counts source rows whose logit 0 wins and target rows whose logit 1 wins.
+    @Test func addaDiscriminatorAccuracyCountsBothDomains() {
+        let s = Tensor(shape: [2, 2], scalars: [2, -1, 0.3, 0.5])
+        let t = Tensor(shape: [2, 2], scalars: [-0.2, 1.1, 0.9, 0.1])
+        let outputs = ADDA.discriminatorOutputs(discriminator: Identity(), sourceFeatures: s, targetFeatures: t)
+        #expect(outputs.accuracy == 50)
+        let loss = ADDA.discriminatorLoss(discriminator: Identity(), sourceFeatures: s, targetFeatures: t).item
+        #expect(outputs.loss.item == loss)
+    }
+
     @Test func addaInvertedLabelLossCallsTargetSource() {
         let t = Tensor(shape: [2, 2], scalars: [-0.2, 1.1, 0.4, 0.0])
         let loss = ADDA.invertedLabelLoss(discriminator: Identity(), targetFeatures: t).item

@@ -53,6 +53,40 @@ import Testing
         for key in a.keys { #expect(a[key] == b[key], "\(key)") }
     }
 
+    /// With a step-log interval, `steps.jsonl` holds every N-th iteration's loss terms with its epoch and run-wide
+    /// iteration; a resumed run keeps the completed epochs' lines, drops those of the unfinished epoch, and ends with
+    /// the same file as the uninterrupted run.
+    @Test func stepLogRecordsEveryNthIterationAndSurvivesResume() throws {
+        func make() -> UDAMethod { SourceOnly(encoder: TinyBackbone(seed: 3), classCount: 3, seed: 4) }
+        var config = configuration(epochs: 3)
+        config.stepLogInterval = 2
+        let full = temporaryDirectory(), interrupted = temporaryDirectory()
+        let trainer = Trainer(method: make(), configuration: config, runDirectory: full)
+        trainer.onEpochEnd = { record, _ in
+            guard record.epoch == 1 else { return }
+            for name in ["checkpoint.safetensors", "steps.jsonl"] {
+                try? FileManager.default.copyItem(at: full.appendingPathComponent(name), to: interrupted.appendingPathComponent(name))
+            }
+        }
+        let summary = try trainer.fit(sourceTraining: source, sourceValidation: source, targetTraining: target)
+        let lines = try String(contentsOf: trainer.stepLogURL, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        let objects = try lines.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(objects.map { $0["iteration"] as? Int } == [2, 4, 6])
+        #expect(objects.map { $0["epoch"] as? Int } == [1, 2, 3])
+        for object in objects { #expect((object["terms"] as? [String: Any])?.keys.sorted() == ["source_ce"]) }
+        #expect(summary.state.history.count == 3)
+
+        // An unfinished epoch 2 left a line behind before the interruption.
+        let handle = try FileHandle(forWritingTo: interrupted.appendingPathComponent("steps.jsonl"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"epoch\": 2, \"iteration\": 4, \"terms\": {\"source_ce\": 9}}\n".utf8))
+        try handle.close()
+        let resumed = Trainer(method: make(), configuration: config, runDirectory: interrupted)
+        _ = try resumed.fit(sourceTraining: source, sourceValidation: source, targetTraining: target, resume: true)
+        #expect(try String(contentsOf: resumed.stepLogURL, encoding: .utf8) == String(contentsOf: trainer.stepLogURL, encoding: .utf8))
+    }
+
     /// A method whose weights become NaN in epoch 2 stops the run with a clear error; the epoch-1 checkpoint stays
     /// and loads.
     @Test func nonFiniteLossStopsTheRun() throws {

@@ -60,9 +60,17 @@ public final class ADDA: UDAMethod {
     /// Discriminator cross-entropy with source features labelled 0 and target features labelled 1, averaged over
     /// the concatenated batch.
     public static func discriminatorLoss(discriminator: Layer, sourceFeatures: Tensor, targetFeatures: Tensor) -> Tensor {
+        discriminatorOutputs(discriminator: discriminator, sourceFeatures: sourceFeatures, targetFeatures: targetFeatures).loss
+    }
+
+    /// The discriminator loss and the discriminator's accuracy (percent) at telling the domains apart on the same
+    /// batch, before its update.
+    public static func discriminatorOutputs(discriminator: Layer, sourceFeatures: Tensor,
+                                            targetFeatures: Tensor) -> (loss: Tensor, accuracy: Float) {
         let logits = discriminator(Tensor.concat([sourceFeatures, targetFeatures], axis: 0))
         let labels = [Int](repeating: 0, count: sourceFeatures.shape[0]) + [Int](repeating: 1, count: targetFeatures.shape[0])
-        return crossEntropy(logits: logits, labels: labels)
+        let correct = zip(logits.argmax(axis: 1), labels).filter { $0 == $1 }.count
+        return (crossEntropy(logits: logits, labels: labels), 100 * Float(correct) / Float(labels.count))
     }
 
     /// The target encoder's loss with inverted labels: cross-entropy of the discriminator on target features
@@ -79,14 +87,14 @@ public final class ADDA: UDAMethod {
         targetModel.encoder.train()
         let sourceFeatures = evaluate(sourceEncoder) { sourceEncoder(sourceImages) }
         let targetFeatures = targetModel.encoder(targetImages)
-        let dLoss = ADDA.discriminatorLoss(discriminator: discriminator, sourceFeatures: sourceFeatures,
-                                           targetFeatures: targetFeatures.detached())
+        let (dLoss, dAccuracy) = ADDA.discriminatorOutputs(discriminator: discriminator, sourceFeatures: sourceFeatures,
+                                                           targetFeatures: targetFeatures.detached())
         minimize(dLoss, with: discriminatorOptimizer)
 
         discriminator.freeze()
         let gLoss = ADDA.invertedLabelLoss(discriminator: discriminator, targetFeatures: targetFeatures)
         minimize(gLoss, with: targetOptimizer)
         discriminator.freeze(false)
-        return ["discriminator": dLoss.item, "target_encoder": gLoss.item]
+        return ["discriminator": dLoss.item, "discriminator_accuracy": dAccuracy, "target_encoder": gLoss.item]
     }
 }

@@ -16,10 +16,14 @@ public struct TrainerConfiguration: Codable, Equatable, Sendable {
     public var showProgress: Bool = true
     /// Which criterion picks the saved model and drives early stopping (both are computed and recorded every epoch).
     public var selection: ModelSelection = .sourceValidation
+    /// Every this many iterations, the iteration's loss terms are appended to `steps.jsonl` in the run directory
+    /// (nil: no per-step log).
+    public var stepLogInterval: Int?
 
     public init(epochs: Int, batchSize: Int, seed: UInt64, patience: Int = 15, maximumIterationsPerEpoch: Int? = nil,
-                showProgress: Bool = true, selection: ModelSelection = .sourceValidation) {
+                showProgress: Bool = true, selection: ModelSelection = .sourceValidation, stepLogInterval: Int? = nil) {
         precondition(epochs > 0 && batchSize > 0 && patience > 0, "epochs, batch size and patience must be positive")
+        precondition(stepLogInterval.map { $0 > 0 } ?? true, "the step log interval must be positive")
         self.epochs = epochs
         self.batchSize = batchSize
         self.seed = seed
@@ -27,6 +31,7 @@ public struct TrainerConfiguration: Codable, Equatable, Sendable {
         self.maximumIterationsPerEpoch = maximumIterationsPerEpoch
         self.showProgress = showProgress
         self.selection = selection
+        self.stepLogInterval = stepLogInterval
     }
 }
 
@@ -88,6 +93,10 @@ public final class Trainer {
 
     public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
     public var bestModelURL: URL { runDirectory.appendingPathComponent("best.safetensors") }
+    /// The per-step log written with `TrainerConfiguration.stepLogInterval`: one JSON object per logged iteration,
+    /// `{"epoch": 1-based, "iteration": 1-based over the run, "terms": {name: value}}`, appended after each epoch's
+    /// checkpoint, so after an interruption it holds exactly the completed epochs.
+    public var stepLogURL: URL { runDirectory.appendingPathComponent("steps.jsonl") }
 
     public init(method: UDAMethod, configuration: TrainerConfiguration, runDirectory: URL) {
         self.method = method
@@ -130,6 +139,7 @@ public final class Trainer {
             log("resuming \(method.name) after epoch \(state.completedEpochs) of \(configuration.epochs)")
         }
         method.prepare(totalIterations: total, targetImages: targetTraining, batchSize: batch)
+        if configuration.stepLogInterval != nil { try resetStepLog(keepingEpochs: state.completedEpochs) }
         var generator = SeededGenerator(state: state.generatorState)
 
         while state.completedEpochs < epochs && !state.stoppedEarly {
@@ -140,6 +150,7 @@ public final class Trainer {
             while targetOrder.count < perEpoch * targetBatch { targetOrder += generator.permutation(targetTraining.count) }
             let bar = ProgressBar("epoch \(epoch + 1)/\(epochs)", total: perEpoch, enabled: configuration.showProgress && perEpoch > 0)
             var sums: [String: Double] = [:]
+            var stepLines: [String] = []
             for i in 0..<perEpoch {
                 let source = sourceTraining.batch(Array(sourceOrder[(i * batch)..<((i + 1) * batch)]))
                 let targetIndices = Array(targetOrder[(i * targetBatch)..<((i + 1) * targetBatch)])
@@ -154,6 +165,9 @@ public final class Trainer {
                                                           lastCheckpoint: lastCheckpoint)
                     }
                     sums[term, default: 0] += Double(value)
+                }
+                if let interval = configuration.stepLogInterval, (context.iteration + 1) % interval == 0 {
+                    stepLines.append(Trainer.stepLogLine(epoch: epoch + 1, iteration: context.iteration + 1, terms: losses))
                 }
                 bar.advance(status: Trainer.format(losses.mapValues(Double.init)))
             }
@@ -192,6 +206,7 @@ public final class Trainer {
             state.generatorState = generator.state
             try Checkpoint.save(method: method, trainerState: state, to: checkpointURL)
             lastCheckpoint = checkpointURL.path
+            if configuration.stepLogInterval != nil { try appendStepLog(stepLines) }
             let dev = scores.dev.map { String(format: "  dev %.4f", $0.risk) } ?? ""
             let diagnostic = scores.diagnosticTargetAccuracy.map { String(format: "  [diagnostic target_acc %.2f%%]", $0) } ?? ""
             log(String(format: "%@ epoch %d/%d  %@  val_acc %.2f%%  val_ce %.4f%@  selected epoch %d%@  %.1fs%@", method.name,
@@ -278,6 +293,36 @@ public final class Trainer {
         guard images.count > count else { return images }
         let stride = Double(images.count) / Double(count)
         return ImageSubset(images, indices: (0..<count).map { Int(Double($0) * stride) })
+    }
+
+    /// One `steps.jsonl` line (keys sorted, so the file is reproducible).
+    static func stepLogLine(epoch: Int, iteration: Int, terms: [String: Float]) -> String {
+        let values = terms.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ")
+        return "{\"epoch\": \(epoch), \"iteration\": \(iteration), \"terms\": {\(values)}}"
+    }
+
+    /// Starts the step log of a fresh run empty; a resumed run keeps the lines of its completed epochs and drops any
+    /// of a later, unfinished one.
+    private func resetStepLog(keepingEpochs completed: Int) throws {
+        try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        var kept: [String] = []
+        if completed > 0, let text = try? String(contentsOf: stepLogURL, encoding: .utf8) {
+            kept = text.split(separator: "\n").map(String.init).filter { line in
+                guard let data = line.data(using: .utf8),
+                      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                      let epoch = object["epoch"] as? Int else { return false }
+                return epoch <= completed
+            }
+        }
+        try Data(kept.map { $0 + "\n" }.joined().utf8).write(to: stepLogURL, options: .atomic)
+    }
+
+    private func appendStepLog(_ lines: [String]) throws {
+        guard !lines.isEmpty else { return }
+        let handle = try FileHandle(forWritingTo: stepLogURL)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(lines.map { $0 + "\n" }.joined().utf8))
     }
 
     private func log(_ line: String) {
