@@ -35,8 +35,9 @@ import Testing
         let trainer = Trainer(method: make(), configuration: configuration(epochs: 3), runDirectory: full)
         trainer.onEpochEnd = { record, _ in
             if record.epoch == 1 {
-                try? FileManager.default.copyItem(at: trainer.checkpointURL,
-                                                  to: interrupted.appendingPathComponent("checkpoint.safetensors"))
+                for file in [trainer.checkpointURL, trainer.bestModelURL] {
+                    try? FileManager.default.copyItem(at: file, to: interrupted.appendingPathComponent(file.lastPathComponent))
+                }
             }
         }
         let uninterrupted = try trainer.fit(sourceTraining: source, sourceValidation: source, targetTraining: target)
