@@ -202,26 +202,9 @@ import Testing
     /// A method whose batch-norm statistics become infinite while its loss stays finite (the ReLU after the batch
     /// norm maps NaN to 0) is stopped after that iteration, naming the tensor.
     @Test func nonFiniteBuffersStopTraining() throws {
-        final class Overflowing: UDAMethod {
-            let inner = SourceOnly(encoder: TinyBackbone(seed: 3), classCount: 3, seed: 4)
-            var name: String { "overflowing" }
-            var modules: [(name: String, module: Module)] { inner.modules }
-            var optimizers: [(name: String, optimizer: Optimizer)] { inner.optimizers }
-            var predictionModules: [(name: String, module: Module)] { inner.predictionModules }
-            var predictor: EncoderClassifier { inner.predictor }
-            var usesTargetNormalization: Bool { false }
-            func start(from source: EncoderClassifier) throws { try inner.start(from: source) }
-            func prepare(totalIterations: Int, targetImages: LabeledImages, batchSize: Int) {
-                inner.prepare(totalIterations: totalIterations, targetImages: targetImages, batchSize: batchSize)
-            }
-            func step(source: (images: Tensor, labels: [Int]), target: TargetBatch, context: IterationContext,
-                      generator: inout SeededGenerator) -> [String: Float] {
-                let losses = inner.step(source: source, target: target, context: context, generator: &generator)
-                (inner.model.encoder as! TinyBackbone).bn.runningVar.assign([Float](repeating: .infinity, count: 6))
-                return losses
-            }
-        }
-        let trainer = Trainer(method: Overflowing(), configuration: TrainerConfiguration(epochs: 1, batchSize: 4, seed: 1,
+        let overflowing = HookedSourceOnly()
+        overflowing.after = { encoder, _ in encoder.bn.runningVar.assign([Float](repeating: .infinity, count: 6)) }
+        let trainer = Trainer(method: overflowing, configuration: TrainerConfiguration(epochs: 1, batchSize: 4, seed: 1,
                                                                                          showProgress: false),
                               runDirectory: temporaryDirectory())
         #expect {
