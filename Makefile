@@ -12,7 +12,7 @@ RELEASE = $(SWIFT) build -c release $(NATIVE)
 RELEASE_BIN = $(shell $(RELEASE) --show-bin-path)
 DEMO_OUT ?= out/demo
 
-.PHONY: deps demo test bench notebooks build-release fuzz
+.PHONY: deps demo test test-debug test-kernels tsan bench notebooks build-release fuzz
 
 deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -28,9 +28,29 @@ build-release: deps
 demo: build-release
 	$(RELEASE_BIN)/deeplense compare --profile demo --out $(DEMO_OUT)
 
-test: deps
+# The whole suite in a debug build, then the Core tests (every convolution kernel against im2col on both backbones'
+# shapes, batch norm, optimizers, pooling, SIMD maths) again in a release build with the native flags: the kernels
+# `make demo` runs. Release test builds need `-enable-testing` (the tests reach internal API) and get their own
+# build directory so they do not rebuild `make demo`'s.
+test: test-debug test-kernels
+
+test-debug: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+KERNEL_TESTS ?= CoreTests
+RELEASE_TESTS = -c release $(NATIVE) -Xswiftc -enable-testing --scratch-path .build-release-tests
+
+test-kernels: deps
+	$(SWIFT) build $(RELEASE_TESTS) --build-tests
+	$(SWIFT) test $(RELEASE_TESTS) --skip-build --filter '$(KERNEL_TESTS)'
+
+# ThreadSanitizer over the compute pool, the FFT plan cache and the parallel convolution schedules (debug build in
+# its own directory; TSAN_TESTS picks the tests).
+TSAN_TESTS ?= CoreTests\.(ParallelTests|FFTPlanCacheTests|ConvolutionTests|TapConvolutionTests)
+tsan: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter '$(TSAN_TESTS)'
 
 # Mutation fuzzing of the file parsers (.npy header and data, safetensors, checkpoints), FUZZ_CASES mutated inputs
 # each (the test suite runs a few hundred). A crash or hang leaves the input in $(FUZZ_ARTIFACTS).

@@ -42,6 +42,9 @@ public struct FeaturesCommand: ParsableCommand {
         }
         let (n, h, w) = (images.shape[0], images.shape[images.shape.count - 2], images.shape[images.shape.count - 1])
         guard h > 0, w > 0 else { throw CommandInputError("\(input): images of \(h)x\(w) pixels have no pixels") }
+        if let bad = images.firstNonFiniteFloat() {
+            throw NpyError(file: input, reason: .nonFinitePixel(image: bad.item, value: "\(bad.value)"))
+        }
         let model = try BackboneFactory.make(name: backbone)
         if model.requiresSquareInput, h != w {
             throw CommandInputError("\(backbone) needs square images, \(input) holds \(h)x\(w)")

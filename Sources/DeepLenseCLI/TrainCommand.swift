@@ -40,8 +40,10 @@ public struct TrainCommand: ParsableCommand {
     var seed: UInt64 = 0
     @Option(help: "Run directory (checkpoints, best model, metrics, plots).")
     var out: String
-    @Flag(help: "Continue an interrupted run from RUN_DIR/checkpoint.safetensors.")
+    @Flag(help: "Continue an interrupted run from RUN_DIR/checkpoint.safetensors (its options must match).")
     var resume = false
+    @Flag(help: "Start over in a run directory that already holds a run, replacing its files.")
+    var force = false
     @Option(help: "Early stopping patience in epochs (held-out source accuracy).")
     var patience: Int = 15
     @Option(help: "Share of the labelled source training data held out for model selection.")
@@ -76,6 +78,7 @@ public struct TrainCommand: ParsableCommand {
             throw ValidationError("unknown backbone '\(backbone)'; available: \(BackboneFactory.names.joined(separator: ", "))")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if resume && force { throw ValidationError("--resume continues a run and --force replaces it: give one of them") }
         if let fineTuningLearningRate, !(fineTuningLearningRate > 0 && fineTuningLearningRate < 1) {
             throw ValidationError("--fine-tuning-learning-rate must lie in (0, 1), got \(fineTuningLearningRate)")
         }
@@ -111,7 +114,7 @@ public struct TrainCommand: ParsableCommand {
             config.sourceModel = URL(fileURLWithPath: sourceModel).standardizedFileURL.path
         }
         let result = try Experiment.run(config, source: sourceData, target: targetData, targetTest: targetTest,
-                                        runDirectory: URL(fileURLWithPath: out, isDirectory: true), resume: resume)
+                                        runDirectory: URL(fileURLWithPath: out, isDirectory: true), resume: resume, force: force)
         let t = result.training
         let devChoice = t.devSelectedEpoch.map { ", DEV picks epoch \($0)" } ?? ""
         print(String(format: "%@ on %@: selected epoch %d of %d by %@ (held-out source picks epoch %d, accuracy %.2f%%%@)%@",

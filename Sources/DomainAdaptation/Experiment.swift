@@ -16,6 +16,8 @@ public enum MethodKind: String, CaseIterable, Codable, Sendable {
     /// Whether the method needs a trained source model whatever the initialisation (ADDA copies its encoder, AdaBN
     /// re-normalises it).
     public var requiresSourceModel: Bool { self == .adda || self == .adabn }
+    /// Whether the method takes gradient steps (AdaBN only re-estimates normalisation statistics, in one epoch).
+    public var learnsWeights: Bool { self != .adabn }
 }
 
 /// Where an adapting method's networks start.
@@ -55,6 +57,9 @@ public struct ExperimentConfiguration: Codable, Equatable, Sendable {
     public var diagnoseTarget: Bool?
     /// Append every this many iterations' loss terms to `steps.jsonl` (nil: no per-step log).
     public var stepLogInterval: Int?
+    /// `[channels, height, width]` of the images the run was trained on (nil when the run
+    /// did not record it); evaluation refuses images of another shape.
+    public var imageShape: [Int]?
 
     public init(method: MethodKind, backbone: String, epochs: Int, batchSize: Int, seed: UInt64) {
         self.method = method
@@ -74,6 +79,23 @@ public struct ExperimentConfiguration: Codable, Equatable, Sendable {
         TrainerConfiguration(epochs: epochs, batchSize: batchSize, seed: subSeed(3), patience: patience,
                              maximumIterationsPerEpoch: maximumIterationsPerEpoch, showProgress: showProgress,
                              selection: selection ?? .sourceValidation, stepLogInterval: stepLogInterval)
+    }
+
+    /// The options that define the run, entry by entry (`flattenedOptions`), without what may change between an
+    /// interruption and its resume (progress display, thread count and BLAS kernels, which only warn).
+    var runOptions: [String: String] {
+        var comparable = self
+        comparable.showProgress = true
+        comparable.computeThreads = nil
+        comparable.blasCore = nil
+        var options = flattenedOptions(comparable)
+        options["showProgress"] = nil
+        return options
+    }
+
+    /// Everything stored in the run's checkpoints and compared on resume: the trainer's options and `runOptions`.
+    var checkpointOptions: [String: String] {
+        Trainer.defaultRunOptions(trainer, methodName: method.rawValue).merging(runOptions) { $1 }
     }
 
     /// Independent sub-seeds: 0 backbone, 1 heads, 2 validation split, 3 trainer.
@@ -102,13 +124,19 @@ public enum Experiment {
     /// Trains `configuration.method` on source -> target, selects the model on held-out source data, and (if
     /// `targetTest` is given) evaluates the selected model once on it, writing `metrics.json` and the plots.
     ///
+    /// The run directory is locked (`RunLock`) for the whole run: a second process writing it is refused. A fresh
+    /// start (`resume == false`) into a directory that already holds a run is refused unless `force`, which first
+    /// removes the old run's outputs. A resume checks the options recorded in `run.json` and in the checkpoints, the
+    /// checkpoints themselves and the selected model files before anything is written. Temporary files of
+    /// interrupted checkpoint writes are removed at the start.
+    ///
     /// Files in `runDirectory`: `run.json`, `checkpoint.safetensors` (latest state), `best.safetensors` (selected
     /// model), `history.json`, `training_curves.svg`, and after evaluation `metrics.json`, `confusion_matrix.svg`,
     /// `roc_curves.svg`. Methods that start from a source model (`startsFromSource`) load
     /// `configuration.sourceModel`, or else first train a source-only model in `runDirectory/source-pretraining` (same
     /// epochs, same held-out split and selection rule) and start from its selected weights.
     public static func run(_ configuration: ExperimentConfiguration, source: LabeledImages, target: LabeledImages,
-                           targetTest: LabeledImages? = nil, runDirectory: URL, resume: Bool = false,
+                           targetTest: LabeledImages? = nil, runDirectory: URL, resume: Bool = false, force: Bool = false,
                            makeBackbone: BackboneBuilder = factoryBackbone) throws -> RunResult {
         guard source.classCount == target.classCount else {
             throw ValidationFailure("source has \(source.classCount) classes, target \(target.classCount)")
@@ -129,24 +157,27 @@ public enum Experiment {
             throw ValidationFailure("holding out \(Int(configuration.validationFraction * 100)) % of \(source.count) source images "
                 + "for validation leaves none to train on: lower --validation-fraction or add images")
         }
-        try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        let lock = try RunLock(acquiring: runDirectory)
+        defer { lock.release() }
         let configURL = runDirectory.appendingPathComponent("run.json")
         var configuration = configuration
         configuration.computeThreads = ComputeThreads.count
         configuration.blasCore = OpenBLASCore.name
-        if resume, let saved = try? readConfiguration(configURL) {
-            var comparable = configuration
-            comparable.showProgress = saved.showProgress
-            comparable.computeThreads = saved.computeThreads
-            comparable.blasCore = saved.blasCore
-            guard saved == comparable else {
-                throw CheckpointError.mismatch(path: configURL.path, reason: "the options differ from the interrupted run")
-            }
-            if let threads = saved.computeThreads, let core = saved.blasCore,
-               threads != ComputeThreads.count || core != OpenBLASCore.name {
-                FileHandle.standardError.write(Data(("warning: \(runDirectory.path) was trained with \(threads) threads and "
-                    + "\(core) BLAS kernels, resuming with \(ComputeThreads.count) and \(OpenBLASCore.name): the result will "
-                    + "not be bit-identical to an uninterrupted run\n").utf8))
+        configuration.imageShape = source.imageShape
+        let removed = RunDirectory.removeOrphanTemporaries(in: runDirectory)
+        if !removed.isEmpty, configuration.showProgress {
+            log("removed the temporary files of interrupted writes in \(runDirectory.path): \(removed.joined(separator: ", "))")
+        }
+        var pre = configuration
+        pre.method = .sourceOnly
+        let pretrainingDirectory = runDirectory.appendingPathComponent("source-pretraining")
+        if resume {
+            try checkResumable(configuration, pretraining: pre, runDirectory: runDirectory, pretrainingDirectory: pretrainingDirectory)
+        } else {
+            let existing = RunDirectory.existingRunFiles(in: runDirectory)
+            if !existing.isEmpty {
+                guard force else { throw RunDirectoryError.existingRun(path: runDirectory.path, files: existing) }
+                try RunDirectory.removeOutputs(in: runDirectory)
             }
         }
         try writeJSON(configuration, to: configURL)
@@ -155,15 +186,14 @@ public enum Experiment {
                 try Checkpoint.loadModel(into: sourceOnly, from: URL(fileURLWithPath: path))
                 return
             }
-            var pre = configuration
-            pre.method = .sourceOnly
-            let directory = runDirectory.appendingPathComponent("source-pretraining")
-            let trainer = Trainer(method: sourceOnly, configuration: pre.trainer, runDirectory: directory)
+            let trainer = Trainer(method: sourceOnly, configuration: pre.trainer, runDirectory: pretrainingDirectory)
+            trainer.runOptions = pre.checkpointOptions
             let summary = try trainer.fit(sourceTraining: split.training, sourceValidation: split.validation,
                                           targetTraining: target, resume: resume)
             try Checkpoint.loadModel(into: sourceOnly, from: summary.bestModel)
         }
         let trainer = Trainer(method: method, configuration: configuration.trainer, runDirectory: runDirectory)
+        trainer.runOptions = configuration.checkpointOptions
         let summary = try trainer.fit(sourceTraining: split.training, sourceValidation: split.validation,
                                       targetTraining: target, targetDiagnostic: configuration.diagnoseTarget == true ? targetTest : nil,
                                       resume: resume)
@@ -184,6 +214,12 @@ public enum Experiment {
     public static func evaluate(runDirectory: URL, test: LabeledImages,
                                 makeBackbone: BackboneBuilder = factoryBackbone) throws -> ClassificationMetrics {
         let configuration = try readConfiguration(runDirectory.appendingPathComponent("run.json"))
+        if let trained = configuration.imageShape, trained != test.imageShape {
+            throw ValidationFailure("\(runDirectory.path) was trained on \(shapeText(trained)) images, the test set holds "
+                + "\(shapeText(test.imageShape)) images; evaluate it on images of the size it was trained for")
+        }
+        let lock = try RunLock(acquiring: runDirectory)
+        defer { lock.release() }
         let method = try makeMethod(configuration, classCount: test.classCount, makeBackbone: makeBackbone) { _ in }
         try Checkpoint.loadModel(into: method, from: runDirectory.appendingPathComponent("best.safetensors"))
         return try evaluate(method: method, on: test, classNames: configuration.classNames,
@@ -245,6 +281,40 @@ public enum Experiment {
         }
         if let startingModel { try method.start(from: startingModel) }
         return method
+    }
+
+    /// Everything a resume needs, checked before anything is written: `run.json` (when readable) made with the
+    /// same options, and each checkpoint that exists (the run's, and the source pre-training's when the method
+    /// trains one) intact, made with the same options, with a trainer state that fits and its selected model present.
+    static func checkResumable(_ configuration: ExperimentConfiguration, pretraining: ExperimentConfiguration,
+                               runDirectory: URL, pretrainingDirectory: URL) throws {
+        let configURL = runDirectory.appendingPathComponent("run.json")
+        if let saved = try? readConfiguration(configURL) {
+            var comparable = configuration
+            if saved.imageShape == nil { comparable.imageShape = nil }
+            if let differences = optionDifferences(saved.runOptions, comparable.runOptions, place: "there") {
+                throw CheckpointError.mismatch(path: configURL.path, reason: "the options differ from the interrupted run (\(differences))")
+            }
+            if let threads = saved.computeThreads, let core = saved.blasCore,
+               threads != ComputeThreads.count || core != OpenBLASCore.name {
+                log("warning: \(runDirectory.path) was trained with \(threads) threads and \(core) BLAS kernels, resuming with "
+                    + "\(ComputeThreads.count) and \(OpenBLASCore.name): the result will not be bit-identical to an uninterrupted run")
+            }
+        }
+        var checks = [(runDirectory, configuration)]
+        if configuration.startsFromSource, configuration.sourceModel == nil { checks.append((pretrainingDirectory, pretraining)) }
+        for (directory, run) in checks {
+            let checkpoint = directory.appendingPathComponent("checkpoint.safetensors")
+            guard FileManager.default.fileExists(atPath: checkpoint.path) else { continue }
+            try Trainer.checkResumable(checkpoint, options: run.checkpointOptions, epochs: run.method.learnsWeights ? run.epochs : 1,
+                                       bestModel: directory.appendingPathComponent("best.safetensors"))
+        }
+    }
+
+    private static func log(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+
+    private static func shapeText(_ shape: [Int]) -> String {
+        shape.count == 3 && shape[0] == 1 ? "\(shape[1])x\(shape[2])" : "\(shape)"
     }
 
     static func readConfiguration(_ url: URL) throws -> ExperimentConfiguration {

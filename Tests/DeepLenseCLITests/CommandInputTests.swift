@@ -153,6 +153,35 @@ import Testing
                            containing: "SHEAR gives a non-finite value at the point")
     }
 
+    /// Writes a six-image 2x2 float32 data set `a_train` (pixel `nan` at image 4 when asked) into `directory`.
+    private func writeTinyDataset(_ directory: URL, nanAtImage: Int? = nil) throws {
+        var payload: [UInt8] = []
+        for image in 0..<6 {
+            for _ in 0..<4 { payload += image == nanAtImage ? [0, 0, 0xC0, 0x7F] : [0, 0, 0x80, 0x3F] }
+        }
+        try npy("{'descr': '<f4', 'fortran_order': False, 'shape': (6, 1, 2, 2), }", payload: payload)
+            .write(to: directory.appendingPathComponent("a_train_data.npy"))
+        try npy("{'descr': '|u1', 'fortran_order': False, 'shape': (6,), }", payload: [0, 1, 2, 0, 1, 2])
+            .write(to: directory.appendingPathComponent("a_train_labels.npy"))
+    }
+
+    @Test func trainRefusesNonFinitePixelsAndUnusableRunDirectories() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try writeTinyDataset(directory)
+        let base = ["train", "--method", "source-only", "--source", directory.path, "--target", directory.path, "--epochs", "1", "--quiet"]
+        expectOneLineError(base + ["--out", "/proc/x"], containing: "cannot use run directory /proc/x: cannot create files in /proc")
+        let both = failure(base + ["--out", directory.appendingPathComponent("run").path, "--resume", "--force"])
+        #expect(both?.message.contains("give one of them") == true)
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("run").path))
+        try writeTinyDataset(directory, nanAtImage: 4)
+        expectOneLineError(base + ["--out", directory.appendingPathComponent("run").path],
+                           containing: "a_train_data.npy: image 4 (counting from 0) holds a pixel value nan")
+        expectOneLineError(["features", "--backbone", "resnet18", "--weights", directory.appendingPathComponent("a_train_labels.npy").path,
+                            "--input", directory.appendingPathComponent("a_train_data.npy").path,
+                            "--out", directory.appendingPathComponent("f.npy").path], containing: "image 4 (counting from 0) holds a pixel value nan")
+    }
+
     @Test func unwritableOutputDirectoriesAreOneLineErrors() {
         expectOneLineError(["simulate", "--count", "1", "--size", "64", "--out", "/proc/x", "--quiet"], containing: "cannot create files in /proc")
         expectOneLineError(["equivariance", "--save-arrays", "/proc/x"], containing: "--save-arrays /proc/x: cannot create files in /proc")

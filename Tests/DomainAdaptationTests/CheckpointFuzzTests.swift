@@ -1,11 +1,12 @@
 import Core
-import DomainAdaptation
+@testable import DomainAdaptation
 import Foundation
 import Testing
 import TestSupport
 
 /// Mutation fuzzing of checkpoint reading (see `MutationFuzzer`; `make fuzz` runs more cases): whole files, and
-/// the trainer-state JSON in the metadata, which the checksum does not cover.
+/// the trainer-state JSON in the metadata with the checksum recomputed, so that the decoder and the state checks see
+/// every mutation.
 @Suite struct CheckpointFuzzTests {
     private static func trainerState(epochs: Int) -> TrainerState {
         var state = TrainerState(generatorState: [1, 2, 3, 0xFFFF_FFFF_FFFF_FFFF])
@@ -63,9 +64,12 @@ import TestSupport
         let report = fuzzer.run(corpus: corpus) { bytes in
             var metadata = contents.metadata
             metadata["trainer_state"] = String(decoding: bytes, as: UTF8.self)
+            metadata["checksum"] = Checkpoint.checksum(contents.state, metadata: metadata)
             try Safetensors.write(contents.state, to: file, metadata: metadata)
             do {
                 _ = try Checkpoint.load(into: method, from: file)
+                let state = try Trainer.checkResumable(file, options: [:], epochs: 3, bestModel: file)
+                _ = SeededGenerator(state: state.generatorState)
             } catch {
                 #expect(error is CheckpointError, "\(type(of: error)): \(error)")
                 throw error

@@ -71,3 +71,29 @@ func temporaryDirectory(_ name: String = #function) -> URL {
 func fixtureURL(_ name: String) -> URL {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").appendingPathComponent(name)
 }
+
+/// `SourceOnly` on a `TinyBackbone` whose training step runs `before` and `after` hooks (with the iteration context)
+/// around the real step: for tests that break the model at a chosen iteration.
+final class HookedSourceOnly: UDAMethod {
+    let inner = SourceOnly(encoder: TinyBackbone(seed: 3), classCount: 3, seed: 4)
+    var before: (TinyBackbone, IterationContext) -> Void = { _, _ in }
+    var after: (TinyBackbone, IterationContext) -> Void = { _, _ in }
+    var name: String { "hooked" }
+    var modules: [(name: String, module: Module)] { inner.modules }
+    var optimizers: [(name: String, optimizer: Optimizer)] { inner.optimizers }
+    var predictionModules: [(name: String, module: Module)] { inner.predictionModules }
+    var predictor: EncoderClassifier { inner.predictor }
+    var usesTargetNormalization: Bool { false }
+    var encoder: TinyBackbone { inner.model.encoder as! TinyBackbone }
+    func start(from source: EncoderClassifier) throws { try inner.start(from: source) }
+    func prepare(totalIterations: Int, targetImages: LabeledImages, batchSize: Int) {
+        inner.prepare(totalIterations: totalIterations, targetImages: targetImages, batchSize: batchSize)
+    }
+    func step(source: (images: Tensor, labels: [Int]), target: TargetBatch, context: IterationContext,
+              generator: inout SeededGenerator) -> [String: Float] {
+        before(encoder, context)
+        let losses = inner.step(source: source, target: target, context: context, generator: &generator)
+        after(encoder, context)
+        return losses
+    }
+}

@@ -35,8 +35,9 @@ import Testing
         let trainer = Trainer(method: make(), configuration: configuration(epochs: 3), runDirectory: full)
         trainer.onEpochEnd = { record, _ in
             if record.epoch == 1 {
-                try? FileManager.default.copyItem(at: trainer.checkpointURL,
-                                                  to: interrupted.appendingPathComponent("checkpoint.safetensors"))
+                for file in [trainer.checkpointURL, trainer.bestModelURL] {
+                    try? FileManager.default.copyItem(at: file, to: interrupted.appendingPathComponent(file.lastPathComponent))
+                }
             }
         }
         let uninterrupted = try trainer.fit(sourceTraining: source, sourceValidation: source, targetTraining: target)
@@ -90,26 +91,12 @@ import Testing
     /// A method whose weights become NaN in epoch 2 stops the run with a clear error; the epoch-1 checkpoint stays
     /// and loads.
     @Test func nonFiniteLossStopsTheRun() throws {
-        final class Poisoned: UDAMethod {
-            let inner = SourceOnly(encoder: TinyBackbone(seed: 3), classCount: 3, seed: 4)
-            var name: String { "poisoned" }
-            var modules: [(name: String, module: Module)] { inner.modules }
-            var optimizers: [(name: String, optimizer: Optimizer)] { inner.optimizers }
-            var predictionModules: [(name: String, module: Module)] { inner.predictionModules }
-            var predictor: EncoderClassifier { inner.predictor }
-            var usesTargetNormalization: Bool { false }
-            func start(from source: EncoderClassifier) throws { try inner.start(from: source) }
-            func prepare(totalIterations: Int, targetImages: LabeledImages, batchSize: Int) {
-                inner.prepare(totalIterations: totalIterations, targetImages: targetImages, batchSize: batchSize)
-            }
-            func step(source: (images: Tensor, labels: [Int]), target: TargetBatch, context: IterationContext,
-                      generator: inout SeededGenerator) -> [String: Float] {
-                if context.epoch == 1 { (inner.model.encoder as! TinyBackbone).fc.weight.assign([Float](repeating: .nan, count: 48)) }
-                return inner.step(source: source, target: target, context: context, generator: &generator)
-            }
+        let poisoned = HookedSourceOnly()
+        poisoned.before = { encoder, context in
+            if context.epoch == 1 { encoder.fc.weight.assign([Float](repeating: .nan, count: 48)) }
         }
         let dir = temporaryDirectory()
-        let trainer = Trainer(method: Poisoned(), configuration: configuration(epochs: 3), runDirectory: dir)
+        let trainer = Trainer(method: poisoned, configuration: configuration(epochs: 3), runDirectory: dir)
         #expect {
             _ = try trainer.fit(sourceTraining: source, sourceValidation: source, targetTraining: target)
         } throws: { error in

@@ -108,6 +108,39 @@ func writeSyntheticDataset(_ dir: URL, prefix: String = "a", split: DataSplit = 
         }
     }
 
+    /// Images without pixels, and NaN or infinite pixels (also float64 values beyond float32's range), are refused
+    /// naming the file and the image; float images that are finite, and integer images, open.
+    @Test func emptyAndNonFiniteImagesAreRejected() throws {
+        let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try writeSyntheticDataset(dir, count: 4)
+        let data = DeepLenseDataset.dataURL(directory: dir, prefix: "a", split: .train)
+        try NpyFile.write(float32: [4, 1, 0, 5], scalars: [], to: data)
+        #expect(throws: NpyError(file: data.path, reason: .unsupportedShape([4, 1, 0, 5], expected: "images of at least 1x1 pixels"))) {
+            try DeepLenseDataset(directory: dir, split: .train)
+        }
+        for (bad, text) in [(Float.nan, "nan"), (-.infinity, "-inf")] {
+            var pixels = [Float](repeating: 1e30, count: 4 * 6)
+            pixels[2 * 6 + 5] = bad
+            try NpyFile.write(float32: [4, 2, 3], scalars: pixels, to: data)
+            #expect(throws: NpyError(file: data.path, reason: .nonFinitePixel(image: 2, value: text))) {
+                try DeepLenseDataset(directory: dir, split: .train)
+            }
+        }
+        var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (4, 1, 1), }"
+        header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+        var bytes = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8))
+        for value in [0.5, 1e300, 2, 3] { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        try bytes.write(to: data)
+        #expect(throws: NpyError(file: data.path, reason: .nonFinitePixel(image: 1, value: "inf"))) {
+            try DeepLenseDataset(directory: dir, split: .train)
+        }
+        try writeSyntheticDataset(dir, count: 4)
+        #expect(try DeepLenseDataset(directory: dir, split: .train).count == 4)
+        #expect(NpyError(file: "x.npy", reason: .nonFinitePixel(image: 2, value: "nan")).description
+            == "x.npy: image 2 (counting from 0) holds a pixel value nan; images must hold finite numbers")
+    }
+
     @Test func malformedImageFileNamesIt() throws {
         let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -77,10 +77,15 @@ public enum CheckpointError: Error, CustomStringConvertible {
 }
 
 /// One checkpoint file: module states (`module.<name>.<key>`), optimizer states (`optimizer.<name>.<key>`), method
-/// extras (`extra.<key>`) in safetensors, with the trainer state as JSON and a checksum of all tensor data in the
-/// metadata. Written atomically; a truncated or altered file fails the safetensors parse or the checksum on load.
+/// extras (`extra.<key>`) in safetensors; in the metadata the trainer state (JSON), the options the run was made with
+/// (`run_options`, JSON object of option -> JSON value) and a checksum over all tensor data and both metadata texts.
+/// Written atomically; a truncated or altered file (tensors or metadata) fails the safetensors parse or the checksum
+/// on load. Files of the first format (checksum over tensors only, no options) are still read.
 public enum Checkpoint {
-    static let format = "deeplense-uda-checkpoint-1"
+    static let format = "deeplense-uda-checkpoint-2"
+    static let firstFormat = "deeplense-uda-checkpoint-1"
+    /// Metadata entries covered by the checksum, in checksum order.
+    static let checkedMetadata = ["trainer_state", "run_options"]
 
     /// Collects the full training state of `method`.
     static func contents(of method: UDAMethod) -> StateDict {
@@ -106,46 +111,75 @@ public enum Checkpoint {
         return out
     }
 
-    /// Writes `state` with `info` (JSON) atomically to `url`.
-    static func write(_ state: StateDict, info: Data, to url: URL) throws {
-        let metadata = ["format": format, "trainer_state": String(decoding: info, as: UTF8.self),
-                        "checksum": checksum(state)]
+    /// Writes `state` with `info` (JSON) and `options` atomically to `url`.
+    static func write(_ state: StateDict, info: Data, options: [String: String]? = nil, to url: URL) throws {
+        var metadata = ["format": format, "trainer_state": String(decoding: info, as: UTF8.self)]
+        if let options {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            metadata["run_options"] = String(decoding: try encoder.encode(options), as: UTF8.self)
+        }
+        metadata["checksum"] = checksum(state, metadata: metadata)
         try writeAtomically(to: url) { try Safetensors.write(state, to: $0, metadata: metadata) }
     }
 
+    /// What `read` returns: tensors, the trainer-state JSON and the run options (nil when the file has none).
+    struct Stored {
+        var state: StateDict
+        var info: Data
+        var options: [String: String]?
+    }
+
     /// Reads and verifies a file written by `write`.
-    static func read(from url: URL) throws -> (state: StateDict, info: Data) {
+    static func read(from url: URL) throws -> Stored {
         let contents: Safetensors.Contents
         do {
             contents = try Safetensors.readContents(from: url)
         } catch {
             throw CheckpointError.corrupt(path: url.path, reason: "\(error)")
         }
-        guard contents.metadata["format"] == format, let info = contents.metadata["trainer_state"],
-              let sum = contents.metadata["checksum"] else {
+        let metadata = contents.metadata
+        guard let version = metadata["format"], version == format || version == firstFormat,
+              let info = metadata["trainer_state"], let sum = metadata["checksum"] else {
             throw CheckpointError.corrupt(path: url.path, reason: "not a training checkpoint (metadata missing)")
         }
-        guard sum == checksum(contents.state) else {
-            throw CheckpointError.corrupt(path: url.path, reason: "checksum mismatch")
+        let expected = version == format ? checksum(contents.state, metadata: metadata) : checksum(contents.state)
+        guard sum == expected else { throw CheckpointError.corrupt(path: url.path, reason: "checksum mismatch") }
+        var options: [String: String]? = nil
+        if let text = metadata["run_options"] {
+            guard let decoded = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) else {
+                throw CheckpointError.corrupt(path: url.path, reason: "unreadable run options")
+            }
+            options = decoded
         }
-        return (contents.state, Data(info.utf8))
+        return Stored(state: contents.state, info: Data(info.utf8), options: options)
     }
 
-    /// Saves the trainer and method state.
-    public static func save(method: UDAMethod, trainerState: TrainerState, to url: URL) throws {
+    /// Saves the trainer and method state with the options the run was made with.
+    public static func save(method: UDAMethod, trainerState: TrainerState, options: [String: String]? = nil, to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try write(contents(of: method), info: try encoder.encode(trainerState), to: url)
+        try write(contents(of: method), info: try encoder.encode(trainerState), options: options, to: url)
+    }
+
+    /// Reads and verifies a checkpoint's trainer state and run options without loading its tensors into a method.
+    public static func inspect(_ url: URL) throws -> (trainerState: TrainerState, options: [String: String]?) {
+        let stored = try read(from: url)
+        do {
+            return (try JSONDecoder().decode(TrainerState.self, from: stored.info), stored.options)
+        } catch {
+            throw CheckpointError.corrupt(path: url.path, reason: "unreadable trainer state")
+        }
     }
 
     /// Restores a method's modules, optimizers and extras from `url` and returns the trainer state.
     public static func load(into method: UDAMethod, from url: URL) throws -> TrainerState {
-        let (state, info) = try read(from: url)
+        let stored = try read(from: url)
         do {
-            for (name, module) in method.modules { try module.load(stateDict: section(state, "module.\(name).")) }
-            for (name, optimizer) in method.optimizers { try optimizer.load(stateDict: section(state, "optimizer.\(name).")) }
-            try method.loadExtraState(section(state, "extra."))
-            return try JSONDecoder().decode(TrainerState.self, from: info)
+            for (name, module) in method.modules { try module.load(stateDict: section(stored.state, "module.\(name).")) }
+            for (name, optimizer) in method.optimizers { try optimizer.load(stateDict: section(stored.state, "optimizer.\(name).")) }
+            try method.loadExtraState(section(stored.state, "extra."))
+            return try JSONDecoder().decode(TrainerState.self, from: stored.info)
         } catch let error as CheckpointError {
             throw error
         } catch {
@@ -167,18 +201,19 @@ public enum Checkpoint {
     /// Loads a model saved by `saveModel` into the method's prediction modules; returns its epoch.
     @discardableResult
     public static func loadModel(into method: UDAMethod, from url: URL) throws -> Int {
-        let (state, info) = try read(from: url)
+        let stored = try read(from: url)
         do {
-            for (name, module) in method.predictionModules { try module.load(stateDict: section(state, "\(name).")) }
+            for (name, module) in method.predictionModules { try module.load(stateDict: section(stored.state, "\(name).")) }
         } catch {
             throw CheckpointError.mismatch(path: url.path, reason: "\(error)")
         }
-        let object = try? JSONSerialization.jsonObject(with: info) as? [String: Any]
+        let object = try? JSONSerialization.jsonObject(with: stored.info) as? [String: Any]
         return object?["epoch"] as? Int ?? 0
     }
 
-    /// FNV-1a (64-bit) over every key, shape and float bit pattern, in order.
-    static func checksum(_ state: StateDict) -> String {
+    /// FNV-1a (64-bit) over every key, shape and float bit pattern in key order, then over the `checkedMetadata`
+    /// entries (name, value, each closed by a zero byte); without `metadata`, the first format's tensor-only sum.
+    static func checksum(_ state: StateDict, metadata: [String: String]? = nil) -> String {
         var h: UInt64 = 0xcbf29ce484222325
         @inline(__always) func mix(_ byte: UInt8) { h = (h ^ UInt64(byte)) &* 0x100000001b3 }
         for (key, tensor) in state.entries.sorted(by: { $0.key < $1.key }) {
@@ -191,6 +226,12 @@ public enum Checkpoint {
                     mix(UInt8(truncatingIfNeeded: bits >> 16)); mix(UInt8(truncatingIfNeeded: bits >> 24))
                 }
             }
+        }
+        for name in metadata == nil ? [] : checkedMetadata {
+            for b in name.utf8 { mix(b) }
+            mix(0)
+            for b in (metadata?[name] ?? "").utf8 { mix(b) }
+            mix(0)
         }
         return String(h, radix: 16)
     }

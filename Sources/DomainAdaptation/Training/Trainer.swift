@@ -48,6 +48,8 @@ public enum ModelSelection: String, Codable, CaseIterable, Sendable {
 public enum TrainingError: Error, CustomStringConvertible {
     case nonFiniteLoss(epoch: Int, iteration: Int, term: String, value: Float, lastCheckpoint: String?)
     case nonFinitePrediction(epoch: Int, lastCheckpoint: String?)
+    /// A parameter or buffer (`tensor`: module name and dotted key) holds a NaN or infinity after an iteration.
+    case nonFiniteParameter(epoch: Int, iteration: Int, tensor: String, lastCheckpoint: String?)
 
     public var description: String {
         func kept(_ path: String?) -> String {
@@ -58,6 +60,8 @@ public enum TrainingError: Error, CustomStringConvertible {
             return "training diverged: loss term '\(term)' is \(value) at epoch \(epoch), iteration \(iteration)\(kept(path))"
         case let .nonFinitePrediction(epoch, path):
             return "training diverged: the model predicts non-finite logits after epoch \(epoch)\(kept(path))"
+        case let .nonFiniteParameter(epoch, iteration, tensor, path):
+            return "training diverged: \(tensor) holds NaN or infinite values after epoch \(epoch), iteration \(iteration)\(kept(path))"
         }
     }
 }
@@ -90,6 +94,10 @@ public final class Trainer {
     public let runDirectory: URL
     /// Called after every epoch with its record (for library users; the CLI prints the summary line itself).
     public var onEpochEnd: ((EpochRecord, TrainerState) -> Void)?
+    /// The options that define the run, stored in every checkpoint (covered by its checksum); a resume whose options
+    /// differ is refused. Starts as the training-loop settings and the method name (`trainer.*` keys); callers add
+    /// theirs (`Experiment` adds its whole configuration).
+    public var runOptions: [String: String]
 
     public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
     public var bestModelURL: URL { runDirectory.appendingPathComponent("best.safetensors") }
@@ -102,6 +110,52 @@ public final class Trainer {
         self.method = method
         self.configuration = configuration
         self.runDirectory = runDirectory
+        runOptions = Trainer.defaultRunOptions(configuration, methodName: method.name)
+    }
+
+    /// The run options a trainer starts with: the training-loop settings but the progress display, and the method.
+    public static func defaultRunOptions(_ configuration: TrainerConfiguration, methodName: String) -> [String: String] {
+        var options = flattenedOptions(configuration, prefix: "trainer.")
+        options["trainer.showProgress"] = nil
+        options["trainer.method"] = "\"\(methodName)\""
+        return options
+    }
+
+    /// Checks, without changing anything, that the checkpoint at `url` can continue a run of `epochs` epochs with
+    /// `options`: readable and intact, made with the same options (when it records them), a trainer state that fits,
+    /// and the selected model file `bestModel` present once an epoch was selected. Returns the trainer state.
+    @discardableResult
+    public static func checkResumable(_ url: URL, options: [String: String], epochs: Int, bestModel: URL) throws -> TrainerState {
+        let (state, saved) = try Checkpoint.inspect(url)
+        if let saved, let differences = optionDifferences(saved, options, place: "in the checkpoint") {
+            throw CheckpointError.mismatch(path: url.path, reason: "it was made with other options (\(differences))")
+        }
+        guard state.generatorState.count == 4, !state.generatorState.allSatisfy({ $0 == 0 }) else {
+            throw CheckpointError.corrupt(path: url.path, reason: "invalid generator state \(state.generatorState)")
+        }
+        guard (0...epochs).contains(state.completedEpochs), (0...state.completedEpochs).contains(state.bestEpoch),
+              state.history.count == state.completedEpochs else {
+            throw CheckpointError.corrupt(path: url.path, reason: "\(state.completedEpochs) completed epochs, best epoch "
+                + "\(state.bestEpoch) and \(state.history.count) history records do not fit a run of \(epochs) epochs")
+        }
+        if state.bestEpoch > 0, !FileManager.default.fileExists(atPath: bestModel.path) {
+            throw CheckpointError.mismatch(path: url.path, reason: "the selected model \(bestModel.path) of epoch "
+                + "\(state.bestEpoch) is missing; the run cannot be resumed (delete the checkpoint to start over)")
+        }
+        return state
+    }
+
+    /// The first module tensor (parameter or buffer) or, with `optimizers`, optimizer state holding a NaN or an
+    /// infinity, as `module <name> <key>` / `optimizer <name> <key>`; nil when all are finite.
+    public static func firstNonFiniteTensor(of method: UDAMethod, optimizers: Bool) -> String? {
+        for (name, module) in method.modules {
+            for (key, tensor, _) in module.namedTensors() where !tensor.isFinite { return "module \(name) \(key)" }
+        }
+        guard optimizers else { return nil }
+        for (name, optimizer) in method.optimizers {
+            for (key, tensor) in optimizer.stateDict().entries where !tensor.isFinite { return "optimizer \(name) \(key)" }
+        }
+        return nil
     }
 
     /// Trains (or resumes) the method.
@@ -114,7 +168,9 @@ public final class Trainer {
     ///   - resume: continue from `checkpoint.safetensors` when it exists.
     public func fit(sourceTraining: LabeledImages, sourceValidation: LabeledImages, targetTraining: LabeledImages,
                     targetDiagnostic: LabeledImages? = nil, resume: Bool = false) throws -> TrainingSummary {
-        precondition(sourceTraining.count > 0 && targetTraining.count > 0, "training needs source and target images")
+        guard sourceTraining.count > 0, targetTraining.count > 0 else {
+            throw ValidationFailure("training needs source and target images (\(sourceTraining.count) source, \(targetTraining.count) target)")
+        }
         let batch = min(configuration.batchSize, sourceTraining.count)
         let targetBatch = batch * method.targetBatchMultiplier
         var perEpoch = max(1, sourceTraining.count / batch)
@@ -126,14 +182,10 @@ public final class Trainer {
         var state = TrainerState(generatorState: SeededGenerator(seed: configuration.seed).state)
         var lastCheckpoint: String? = nil
         if resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
+            try Trainer.checkResumable(checkpointURL, options: runOptions, epochs: epochs, bestModel: bestModelURL)
             state = try Checkpoint.load(into: method, from: checkpointURL)
-            guard state.generatorState.count == 4, !state.generatorState.allSatisfy({ $0 == 0 }) else {
-                throw CheckpointError.corrupt(path: checkpointURL.path, reason: "invalid generator state \(state.generatorState)")
-            }
-            guard (0...epochs).contains(state.completedEpochs), (0...state.completedEpochs).contains(state.bestEpoch),
-                  state.history.count == state.completedEpochs else {
-                throw CheckpointError.corrupt(path: checkpointURL.path, reason: "\(state.completedEpochs) completed epochs, best epoch "
-                    + "\(state.bestEpoch) and \(state.history.count) history records do not fit a run of \(epochs) epochs")
+            if let bad = Trainer.firstNonFiniteTensor(of: method, optimizers: true) {
+                throw CheckpointError.corrupt(path: checkpointURL.path, reason: "\(bad) holds NaN or infinite values")
             }
             lastCheckpoint = checkpointURL.path
             log("resuming \(method.name) after epoch \(state.completedEpochs) of \(configuration.epochs)")
@@ -169,9 +221,16 @@ public final class Trainer {
                 if let interval = configuration.stepLogInterval, (context.iteration + 1) % interval == 0 {
                     stepLines.append(Trainer.stepLogLine(epoch: epoch + 1, iteration: context.iteration + 1, terms: losses))
                 }
+                if let bad = Trainer.firstNonFiniteTensor(of: method, optimizers: false) {
+                    bar.finish()
+                    throw TrainingError.nonFiniteParameter(epoch: epoch + 1, iteration: i + 1, tensor: bad, lastCheckpoint: lastCheckpoint)
+                }
                 bar.advance(status: Trainer.format(losses.mapValues(Double.init)))
             }
             bar.finish()
+            if let bad = Trainer.firstNonFiniteTensor(of: method, optimizers: true) {
+                throw TrainingError.nonFiniteParameter(epoch: epoch + 1, iteration: perEpoch, tensor: bad, lastCheckpoint: lastCheckpoint)
+            }
             guard let scores = evaluateEpoch(sourceTraining: sourceTraining, sourceValidation: sourceValidation,
                                              targetTraining: targetTraining, targetDiagnostic: targetDiagnostic, batchSize: batch) else {
                 throw TrainingError.nonFinitePrediction(epoch: epoch + 1, lastCheckpoint: lastCheckpoint)
@@ -204,7 +263,7 @@ public final class Trainer {
                 if state.epochsWithoutImprovement >= configuration.patience { state.stoppedEarly = true }
             }
             state.generatorState = generator.state
-            try Checkpoint.save(method: method, trainerState: state, to: checkpointURL)
+            try Checkpoint.save(method: method, trainerState: state, options: runOptions, to: checkpointURL)
             lastCheckpoint = checkpointURL.path
             if configuration.stepLogInterval != nil { try appendStepLog(stepLines) }
             let dev = scores.dev.map { String(format: "  dev %.4f", $0.risk) } ?? ""
@@ -332,4 +391,33 @@ public final class Trainer {
     static func format(_ losses: [String: Double]) -> String {
         losses.sorted { $0.key < $1.key }.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: "  ")
     }
+}
+
+/// `value` encoded as a JSON object, each top-level entry as `prefix + key` -> the entry's JSON text (sorted keys), so
+/// two option sets compare entry by entry and a difference can be named.
+func flattenedOptions<T: Encodable>(_ value: T, prefix: String = "") -> [String: String] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    guard let data = try? encoder.encode(value),
+          let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+    var result: [String: String] = [:]
+    for (key, entry) in object {
+        // serialised inside a one-element array (top-level fragments are not portable), then unwrapped
+        let text = (try? JSONSerialization.data(withJSONObject: [entry], options: [.sortedKeys]))
+            .map { String(decoding: $0, as: UTF8.self) }.map { String($0.dropFirst().dropLast()) } ?? "\(entry)"
+        result[prefix + key] = text
+    }
+    return result
+}
+
+/// The options whose values differ between `before` and `now`, as `key <before> <place>, <now> now` joined by `; `
+/// (at most four; `trainer.*` keys only when nothing else differs, since they repeat the run's own options); nil
+/// when the two agree.
+func optionDifferences(_ before: [String: String], _ now: [String: String], place: String) -> String? {
+    let keys = Set(before.keys).union(now.keys).filter { before[$0] != now[$0] }.sorted()
+    guard !keys.isEmpty else { return nil }
+    let own = keys.filter { !$0.hasPrefix("trainer.") }
+    let shown = own.isEmpty ? keys : own
+    return shown.prefix(4).map { "\($0) \(before[$0] ?? "unset") \(place), \(now[$0] ?? "unset") now" }.joined(separator: "; ")
+        + (shown.count > 4 ? "; ..." : "")
 }

@@ -68,8 +68,8 @@ public final class DeepLenseDataset: @unchecked Sendable {
     /// Opens and validates a data set. With `prefix` nil, the directory must hold exactly one data set for
     /// `split`, whose prefix is then used.
     /// - Throws: `DatasetError` when the prefix cannot be decided; `NpyError` naming the file for a missing or
-    ///   malformed file, a wrong shape, a label count that differs from the image count, or a label outside
-    ///   `0..<classCount`.
+    ///   malformed file, a wrong shape or images without pixels, a NaN or infinite pixel (the whole image file is read
+    ///   once to check), a label count that differs from the image count, or a label outside `0..<classCount`.
     public init(directory: URL, prefix: String? = nil, split: DataSplit, classCount: Int = 3) throws {
         precondition(classCount > 0, "classCount must be positive")
         let chosen: String
@@ -95,6 +95,12 @@ public final class DeepLenseDataset: @unchecked Sendable {
         images = imageArray
         height = shape[shape.count - 2]
         width = shape[shape.count - 1]
+        guard height > 0, width > 0 else {
+            throw NpyError(file: imageArray.path, reason: .unsupportedShape(shape, expected: "images of at least 1x1 pixels"))
+        }
+        if let bad = imageArray.firstNonFiniteFloat() {
+            throw NpyError(file: imageArray.path, reason: .nonFinitePixel(image: bad.item, value: "\(bad.value)"))
+        }
         let labelsPath = DeepLenseDataset.labelsURL(directory: directory, prefix: chosen, split: split).path
         labels = try DeepLenseDataset.readLabels(path: labelsPath, imageCount: shape[0], classCount: classCount)
     }

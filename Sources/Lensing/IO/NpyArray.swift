@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// A memory-mapped `.npy` array, read lazily: nothing but the header is touched until items are requested.
@@ -140,6 +141,20 @@ public final class NpyArray: @unchecked Sendable {
 
     /// All elements converted to float32 in C order.
     public func floats() -> [Float] { floats(items: 0..<itemCount) }
+
+    /// The first item holding a NaN or an infinity once converted to float32, with that value; nil when every
+    /// element is finite (always for integer and bool dtypes). Reads the file once, a few thousand items at a time.
+    public func firstNonFiniteFloat() -> (item: Int, value: Float)? {
+        guard dtype.kind == .float32 || dtype.kind == .float64, elementCount > 0 else { return nil }
+        let chunk = max(1, (1 << 20) / max(1, elementsPerItem))
+        for start in stride(from: 0, to: itemCount, by: chunk) {
+            let values = floats(items: start..<min(itemCount, start + chunk))
+            if values.withUnsafeBufferPointer(allFinite) { continue }
+            let index = values.firstIndex(where: { !$0.isFinite })!
+            return (start + index / elementsPerItem, values[index])
+        }
+        return nil
+    }
 
     /// The items in `range` converted to double in C order (exact for every supported dtype but `<i8` beyond 2^53).
     public func doubles(items range: Range<Int>) -> [Double] {

@@ -34,6 +34,9 @@ public struct NpyError: Error, Equatable, CustomStringConvertible {
         case labelOutOfRange(index: Int, value: Int64, classCount: Int)
         /// A label stored as a float is not an integer.
         case nonIntegerLabel(index: Int, value: Double)
+        /// An image holds a NaN or an infinity (after conversion to float32): `image` is its index along the first
+        /// axis, `value` the offending value as text.
+        case nonFinitePixel(image: Int, value: String)
         /// A write failed.
         case writeFailed(String)
         /// The file system lacks the space a write needs (bytes needed, bytes available).
@@ -72,6 +75,8 @@ public struct NpyError: Error, Equatable, CustomStringConvertible {
         case .labelOutOfRange(let index, let value, let classCount):
             what = "label \(value) at index \(index) is outside 0..<\(classCount)"
         case .nonIntegerLabel(let index, let value): what = "label \(value) at index \(index) is not an integer"
+        case .nonFinitePixel(let image, let value):
+            what = "image \(image) (counting from 0) holds a pixel value \(value); images must hold finite numbers"
         case .writeFailed(let message): what = "write failed: \(message)"
         case .insufficientSpace(let needed, let available):
             what = "not enough free space: needs \(Self.byteText(needed)), \(Self.byteText(available)) available"
