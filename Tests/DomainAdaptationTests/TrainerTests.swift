@@ -65,7 +65,7 @@ import Testing
         let trainer = Trainer(method: make(), configuration: config, runDirectory: full)
         trainer.onEpochEnd = { record, _ in
             guard record.epoch == 1 else { return }
-            for name in ["checkpoint.safetensors", "steps.jsonl"] {
+            for name in ["checkpoint.safetensors", "best.safetensors", "steps.jsonl"] {
                 try? FileManager.default.copyItem(at: full.appendingPathComponent(name), to: interrupted.appendingPathComponent(name))
             }
         }
