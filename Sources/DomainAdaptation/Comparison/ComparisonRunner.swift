@@ -66,8 +66,8 @@ public enum Comparison {
     public static let sourcePrefixes = ["a", "f"], targetPrefixes = ["b", "j"]
 
     /// Opens the data in `plan.dataDirectory`, simulating Model A (prefix `a`) and Model B (prefix `b`) at the profile's
-    /// size and counts first if no source/target pair is there.
-    public static func prepareData(_ plan: ComparisonPlan, log: (String) -> Void) throws -> ComparisonData {
+    /// size and counts first if no source/target pair is there (unless `simulating` is false: then missing data is an error).
+    public static func prepareData(_ plan: ComparisonPlan, simulating: Bool = true, log: (String) -> Void) throws -> ComparisonData {
         let directory = plan.dataDirectory
         func complete(_ prefix: String) -> Bool {
             DataSplit.allCases.allSatisfy { DeepLenseDataset.prefixes(in: directory, split: $0).contains(prefix) }
@@ -91,6 +91,10 @@ public enum Comparison {
             origin = "existing files in \(directory.path) (source prefix '\(source)', target prefix '\(target)')"
             log("using \(origin)")
         } else {
+            guard simulating else {
+                throw ValidationFailure("no complete Model A/B data in \(directory.path): run the prepare step "
+                    + "(`deeplense compare ... --prepare`) first")
+            }
             let profile = plan.profile
             guard let preset = ImagePreset(size: profile.imageSize) else {
                 throw ValidationFailure("profile \(profile.name) asks for unsupported image size \(profile.imageSize)")
@@ -136,58 +140,20 @@ public enum Comparison {
                            log: (String) -> Void) throws -> ComparisonResults {
         try FileManager.default.createDirectory(at: plan.outputDirectory, withIntermediateDirectories: true)
         let data = try prepareData(plan, log: log)
-        var methods = plan.methods.filter { $0 != .sourceOnly }
-        if plan.methods.contains(.sourceOnly) || methods.contains(where: { plan.configuration($0, backbone: "", seed: 0).startsFromSource }) {
-            methods.insert(.sourceOnly, at: 0)
-        }
-        // A nil method is the in-domain ceiling: source-only training on the labelled target training set.
-        var jobs: [(String, MethodKind?, UInt64)] = []
-        for seed in plan.seeds {
-            for backbone in plan.backbones {
-                for method in methods { jobs.append((backbone, method, seed)) }
-                if plan.inDomainCeiling { jobs.append((backbone, nil, seed)) }
-            }
-        }
+        let methods = plan.trainedMethods
+        let jobs = plan.runOrder
         var runs: [ComparisonRun] = []
         var trainedSeconds = 0.0, trainedCount = 0
         for (index, (backbone, kind, seed)) in jobs.enumerated() {
-            let method = kind ?? .sourceOnly
             let methodName = kind?.rawValue ?? ComparisonResults.inDomainMethod
-            let directory = kind == nil ? inDomainRunDirectory(plan, backbone: backbone, seed: seed)
-                : runDirectory(plan, backbone: backbone, method: method, seed: seed)
-            let recordURL = directory.appendingPathComponent("comparison-run.json")
             let label = "[\(index + 1)/\(jobs.count)] \(backbone) \(methodName) seed \(seed)"
-            if let saved = try? JSONDecoder().decode(ComparisonRun.self, from: Data(contentsOf: recordURL)) {
-                if let epochs = saved.epochs, let batch = saved.batchSize,
-                   epochs != plan.profile.epochs || batch != plan.profile.batchSize {
-                    throw ValidationFailure("\(directory.path) holds a finished run with \(epochs) epochs and batch \(batch), "
-                        + "but this comparison asks for \(plan.profile.epochs) and \(plan.profile.batchSize): use another --out")
-                }
+            if let saved = try finishedRun(plan, backbone: backbone, method: kind, seed: seed) {
                 runs.append(saved)
                 log("\(label): finished earlier, \(String(format: "%.2f%% / %.3f", saved.accuracy, saved.aurocMacro))")
                 continue
             }
             log("\(label): training")
-            let start = Date()
-            var configuration = plan.configuration(method, backbone: backbone, seed: seed)
-            if kind != nil, configuration.startsFromSource {
-                configuration.sourceModel = runDirectory(plan, backbone: backbone, method: .sourceOnly, seed: seed)
-                    .appendingPathComponent("best.safetensors").path
-            }
-            let result = try Experiment.run(configuration, source: kind == nil ? data.targetTrain : data.sourceTrain,
-                                            target: data.targetTrain, targetTest: data.targetTest, runDirectory: directory,
-                                            resume: true, makeBackbone: makeBackbone)
-            guard let metrics = result.targetMetrics else { preconditionFailure("Experiment.run evaluates when given a test set") }
-            var record = ComparisonRun(backbone: backbone, method: methodName, seed: seed, accuracy: metrics.accuracy,
-                                       aurocMacro: metrics.aurocMacro, aurocMicro: metrics.aurocMicro,
-                                       seconds: Date().timeIntervalSince(start), bestEpoch: result.training.bestEpoch,
-                                       epochs: plan.profile.epochs, batchSize: plan.profile.batchSize)
-            if kind == .sourceOnly {
-                let onSource = try evaluateOnSource(configuration, data: data, runDirectory: directory, makeBackbone: makeBackbone)
-                record.sourceAccuracy = onSource.accuracy
-                record.sourceAurocMacro = onSource.aurocMacro
-            }
-            try Experiment.writeJSON(record, to: recordURL)
+            let record = try train(plan, backbone: backbone, method: kind, seed: seed, data: data, makeBackbone: makeBackbone)
             runs.append(record)
             trainedSeconds += record.seconds
             trainedCount += 1
@@ -200,6 +166,56 @@ public enum Comparison {
                                         runs: runs)
         try write(results, plan: plan)
         return results
+    }
+
+    /// The run directory of one cell (a nil method is the in-domain ceiling).
+    public static func runDirectory(_ plan: ComparisonPlan, backbone: String, method: MethodKind?, seed: UInt64) -> URL {
+        method.map { runDirectory(plan, backbone: backbone, method: $0, seed: seed) }
+            ?? inDomainRunDirectory(plan, backbone: backbone, seed: seed)
+    }
+
+    /// The record of a finished run of one cell (nil when it has not finished); refuses a run made with another
+    /// training length.
+    static func finishedRun(_ plan: ComparisonPlan, backbone: String, method: MethodKind?, seed: UInt64) throws -> ComparisonRun? {
+        let directory = runDirectory(plan, backbone: backbone, method: method, seed: seed)
+        guard let saved = try? JSONDecoder().decode(ComparisonRun.self, from: Data(contentsOf: directory.appendingPathComponent("comparison-run.json"))) else {
+            return nil
+        }
+        if let epochs = saved.epochs, let batch = saved.batchSize,
+           epochs != plan.profile.epochs || batch != plan.profile.batchSize {
+            throw ValidationFailure("\(directory.path) holds a finished run with \(epochs) epochs and batch \(batch), "
+                + "but this comparison asks for \(plan.profile.epochs) and \(plan.profile.batchSize): use another --out")
+        }
+        return saved
+    }
+
+    /// Trains (resuming from its checkpoint) and evaluates one cell, and writes its `comparison-run.json`. A nil method
+    /// is the in-domain ceiling: source-only training on the labelled target training set.
+    static func train(_ plan: ComparisonPlan, backbone: String, method kind: MethodKind?, seed: UInt64, data: ComparisonData,
+                      makeBackbone: @escaping BackboneBuilder) throws -> ComparisonRun {
+        let method = kind ?? .sourceOnly
+        let directory = runDirectory(plan, backbone: backbone, method: kind, seed: seed)
+        let start = Date()
+        var configuration = plan.configuration(method, backbone: backbone, seed: seed)
+        if kind != nil, configuration.startsFromSource {
+            configuration.sourceModel = runDirectory(plan, backbone: backbone, method: .sourceOnly, seed: seed)
+                .appendingPathComponent("best.safetensors").path
+        }
+        let result = try Experiment.run(configuration, source: kind == nil ? data.targetTrain : data.sourceTrain,
+                                        target: data.targetTrain, targetTest: data.targetTest, runDirectory: directory,
+                                        resume: true, makeBackbone: makeBackbone)
+        guard let metrics = result.targetMetrics else { preconditionFailure("Experiment.run evaluates when given a test set") }
+        var record = ComparisonRun(backbone: backbone, method: kind?.rawValue ?? ComparisonResults.inDomainMethod, seed: seed,
+                                   accuracy: metrics.accuracy, aurocMacro: metrics.aurocMacro, aurocMicro: metrics.aurocMicro,
+                                   seconds: Date().timeIntervalSince(start), bestEpoch: result.training.bestEpoch,
+                                   epochs: plan.profile.epochs, batchSize: plan.profile.batchSize)
+        if kind == .sourceOnly {
+            let onSource = try evaluateOnSource(configuration, data: data, runDirectory: directory, makeBackbone: makeBackbone)
+            record.sourceAccuracy = onSource.accuracy
+            record.sourceAurocMacro = onSource.aurocMacro
+        }
+        try Experiment.writeJSON(record, to: directory.appendingPathComponent("comparison-run.json"))
+        return record
     }
 
     /// The selected source-only model on the source test set (written to `<run>/source-test/`).
