@@ -155,6 +155,9 @@ import Testing
 
         let grid = ComparisonGrid(plan("grid"))
         #expect(grid.cells.count == 8)
+        #expect { try grid.collect { _ in } } throws: { error in
+            "\(error)".contains("missing cells: 0 (tiny source-only seed 1), 1 (tiny in-domain seed 1), 2 (tiny source-only seed 2)")
+        }
         #expect { try grid.run(cell: 0, makeBackbone: tinyBuilder) { _ in } } throws: { "\($0)".contains("run the prepare step") }
         #expect { try grid.run(cell: 8, makeBackbone: tinyBuilder) { _ in } } throws: { "\($0)".contains("this grid has 8 cells, 0-7") }
         try grid.prepare { _ in }

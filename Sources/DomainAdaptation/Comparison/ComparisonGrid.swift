@@ -189,8 +189,10 @@ public struct ComparisonGrid: Sendable {
                 missing.append(cell)
             }
         }
-        let data = try Comparison.prepareData(plan, simulating: false) { _ in }
-        let results = ComparisonResults(profile: plan.profile, dataDirectory: plan.dataDirectory.path, dataOrigin: data.origin,
+        let origin = Comparison.dataPrefixes(in: plan.dataDirectory)
+            .map { Comparison.existingDataOrigin(plan.dataDirectory, source: $0.source, target: $0.target) }
+            ?? "no complete data in \(plan.dataDirectory.path)"
+        let results = ComparisonResults(profile: plan.profile, dataDirectory: plan.dataDirectory.path, dataOrigin: origin,
                                         backbones: plan.backbones, methods: plan.trainedMethods.map(\.rawValue), seeds: plan.seeds,
                                         runs: runs)
         try Comparison.write(results, plan: plan)

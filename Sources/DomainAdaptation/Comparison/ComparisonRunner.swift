@@ -65,14 +65,25 @@ public enum Comparison {
     /// Prefixes tried for the source and target domains: our simulator's `a`/`b`, then the DeepLense release's `f`/`j`.
     public static let sourcePrefixes = ["a", "f"], targetPrefixes = ["b", "j"]
 
+    /// The source and target prefixes of the first complete data pair in `directory` (every split present), if any.
+    static func dataPrefixes(in directory: URL) -> (source: String, target: String)? {
+        func complete(_ prefix: String) -> Bool {
+            DataSplit.allCases.allSatisfy { DeepLenseDataset.prefixes(in: directory, split: $0).contains(prefix) }
+        }
+        guard let source = sourcePrefixes.first(where: complete), let target = targetPrefixes.first(where: complete) else { return nil }
+        return (source, target)
+    }
+
+    static func existingDataOrigin(_ directory: URL, source: String, target: String) -> String {
+        "existing files in \(directory.path) (source prefix '\(source)', target prefix '\(target)')"
+    }
+
     /// Opens the data in `plan.dataDirectory`, simulating Model A (prefix `a`) and Model B (prefix `b`) at the profile's
     /// size and counts first if no source/target pair is there (unless `simulating` is false: then missing data is an error).
     public static func prepareData(_ plan: ComparisonPlan, simulating: Bool = true, log: (String) -> Void) throws -> ComparisonData {
         let directory = plan.dataDirectory
-        func complete(_ prefix: String) -> Bool {
-            DataSplit.allCases.allSatisfy { DeepLenseDataset.prefixes(in: directory, split: $0).contains(prefix) }
-        }
-        var source = sourcePrefixes.first(where: complete), target = targetPrefixes.first(where: complete)
+        let found = dataPrefixes(in: directory)
+        var source = found?.source, target = found?.target
         var origin: String
         let recordURL = directory.appendingPathComponent("dataset.json")
         let wanted = SimulatedDataRecord(imageSize: plan.profile.imageSize, trainCount: plan.profile.trainCount,
@@ -88,7 +99,7 @@ public enum Comparison {
                     + "\(made.trainCount) train / \(made.testCount) test, but profile \(plan.profile.name) needs "
                     + "\(wanted.imageSize)x\(wanted.imageSize), \(wanted.trainCount) / \(wanted.testCount): use another --data or --out")
             }
-            origin = "existing files in \(directory.path) (source prefix '\(source)', target prefix '\(target)')"
+            origin = existingDataOrigin(directory, source: source, target: target)
             log("using \(origin)")
         } else {
             guard simulating else {
