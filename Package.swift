@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(name: "deeplense", dependencies: ["DeepLenseCLI", "Core"]),
         .executableTarget(
             name: "Bench",
-            dependencies: ["Core", "Lensing", "Equivariant", "Backbones", "CBLAS"]),
+            dependencies: ["Core", "Lensing", "Equivariant", "Backbones", "DomainAdaptation", "CBLAS"]),
         .target(name: "TestSupport", dependencies: ["Core"], path: "Sources/TestSupport"),
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"]),
         .testTarget(name: "LensingTests", dependencies: ["TestSupport", "Lensing", "Core"]),

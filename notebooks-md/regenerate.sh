@@ -60,7 +60,15 @@ for part in "${parts[@]}"; do
     echo "04: results copied to notebooks-md/04-domain-adaptation/{shift,demo}/"
     ;;
   05)
-    bash bench/reference/side_by_side.sh
+    swift build -c release -Xswiftc -target-cpu -Xswiftc native -Xswiftc -DDEEPLENSE_NATIVE --product Bench >/dev/null
+    bench="$(swift build -c release -Xswiftc -target-cpu -Xswiftc native -Xswiftc -DDEEPLENSE_NATIVE --show-bin-path)/Bench"
+    python3 bench/reference/side_by_side.py --filter '^(sgemm-2048|resnet18-(train|eval)-(64|150)|conv-.*)$' \
+      --rounds 3 --seconds 1 --bench "$bench" --out notebooks-md/05-benchmarks/convolutions-and-steps
+    python3 bench/reference/side_by_side.py \
+      --filter '^(sgemm-|resnet18-|c8resnet-train-(64|150)|r2conv-|filter-expand|simulate-|conv-|batchnorm-|rotate-)' \
+      --rounds 3 --seconds 1 --bench "$bench" --out notebooks-md/05-benchmarks/all-cases
+    python3 bench/reference/targets.py notebooks-md/05-benchmarks/convolutions-and-steps
+    echo "05: results in notebooks-md/05-benchmarks/{convolutions-and-steps,all-cases}/; update the notebook's tables"
     ;;
   *) echo "unknown notebook part '$part'" >&2; exit 2 ;;
   esac

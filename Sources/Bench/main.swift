@@ -17,7 +17,7 @@ import Foundation
 // To add cases, define a `[BenchCase]` in your own file and append it to `BenchRegistry.all` below.
 
 enum BenchRegistry {
-    static var all: [BenchCase] { gemmCases + convCases + batchNormCases + equivariantCases + networkCases }
+    static var all: [BenchCase] { gemmCases + convCases + batchNormCases + equivariantCases + networkCases + methodCases }
 }
 
 OpenBLASCore.preferAVX512Kernels()

@@ -21,7 +21,7 @@ public struct CompareCommand: ParsableCommand {
             Per backbone and seed the source-only model is trained once; with --init source (the default) every adapting \
             method of that backbone and seed starts from it.
             Profiles: demo (64x64, 1,800 train / 300 test per domain, 6 epochs; source-only and AdaBN, one seed), \
-            small (64x64, 2,400 / 1,200, 5 epochs, 3 seeds), \
+            small (64x64, 1,800 / 1,200, source models 6 epochs, adapting methods 1 epoch of fine-tuning, 3 seeds), \
             shift (Model A -> Model A under other observing conditions, 64x64, 600 / 600, 5 epochs, 3 seeds: a check that \
             each method adapts), paper (150x150, 30,000 / 7,500, 100 epochs).
             """)
@@ -46,8 +46,10 @@ public struct CompareCommand: ParsableCommand {
     var data: String?
     @Option(help: "Output directory for runs, results and plots.")
     var out: String
-    @Option(help: "Override the profile's number of epochs.")
+    @Option(help: "Override the profile's number of epochs (source-only and ceiling runs, and adapting methods unless --adaptation-epochs or the profile sets theirs).")
     var epochs: Int?
+    @Option(help: "Override the epochs of adapting methods that fine-tune the source model (default: the profile's; small: 1).")
+    var adaptationEpochs: Int?
     @Option(help: "Compute threads (default: all cores).")
     var threads: Int?
     @Flag(help: "No progress bars (one line per run only).")
@@ -91,6 +93,9 @@ public struct CompareCommand: ParsableCommand {
         guard !(try parsedMethods()).isEmpty else { throw ValidationError("--methods is empty") }
         guard !(try parsedSeeds()).isEmpty else { throw ValidationError("--seeds is empty") }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        if let adaptationEpochs, adaptationEpochs < 1 {
+            throw ValidationError("--adaptation-epochs must be at least 1, got \(adaptationEpochs)")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
@@ -98,6 +103,7 @@ public struct CompareCommand: ParsableCommand {
         if let threads { ComputeThreads.count = threads }
         var chosen = ComparisonProfile.named(profile)!
         if let epochs { chosen.epochs = epochs }
+        if let adaptationEpochs { chosen.adaptationEpochs = adaptationEpochs }
         let output = URL(fileURLWithPath: out, isDirectory: true)
         let dataDirectory = data.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? output.appendingPathComponent("data", isDirectory: true)
         var plan = ComparisonPlan(profile: chosen, backbones: list(backbones), methods: try parsedMethods(), seeds: try parsedSeeds(),

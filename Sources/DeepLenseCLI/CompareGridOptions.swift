@@ -91,6 +91,7 @@ extension CompareCommand {
                          "--data", plan.dataDirectory.absoluteURL.standardizedFileURL.path, "--out", plan.outputDirectory.absoluteURL.standardizedFileURL.path]
         if plan.diagnoseTarget { arguments.append("--diagnose-target") }
         if let epochs { arguments += ["--epochs", String(epochs)] }
+        if let adaptationEpochs { arguments += ["--adaptation-epochs", String(adaptationEpochs)] }
         return arguments
     }
 }

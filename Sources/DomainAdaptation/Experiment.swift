@@ -45,7 +45,7 @@ public struct ExperimentConfiguration: Codable, Equatable, Sendable {
     /// bit-identical only with the same ones, so a resume with others prints a warning.
     public var computeThreads: Int?
     public var blasCore: String?
-    /// Where adapting methods start (nil in runs written before the choice existed: scratch).
+    /// Where adapting methods start (nil when a `run.json` has no `initialization` key: scratch).
     public var initialization: Initialization?
     /// A source-only run's `best.safetensors` to start from; nil: train one in `<run>/source-pretraining`.
     public var sourceModel: String?

@@ -34,7 +34,7 @@ import Testing
     /// same grid whatever its working directory.
     @Test func gridArgumentsResolveDefaultsAndPaths() throws {
         let command = try #require(try DeepLense.parseAsRoot(["compare", "--profile", "small", "--out", "rel/out", "--methods", "adda",
-                                                               "--epochs", "2", "--emit", "slurm"]) as? CompareCommand)
+                                                               "--epochs", "2", "--adaptation-epochs", "1", "--emit", "slurm"]) as? CompareCommand)
         var plan = ComparisonPlan(profile: .small, backbones: ["resnet18"], methods: [.adda], seeds: [1, 2, 3],
                                   dataDirectory: URL(fileURLWithPath: "rel/out/data"), outputDirectory: URL(fileURLWithPath: "rel/out"))
         plan.inDomainCeiling = false
@@ -42,8 +42,9 @@ import Testing
         let cwd = FileManager.default.currentDirectoryPath
         #expect(arguments == ["--profile", "small", "--backbones", "resnet18", "--methods", "adda", "--seeds", "1,2,3",
                               "--init", "source", "--selection", "source", "--no-ceiling",
-                              "--data", cwd + "/rel/out/data", "--out", cwd + "/rel/out", "--epochs", "2"])
+                              "--data", cwd + "/rel/out/data", "--out", cwd + "/rel/out", "--epochs", "2",
+                              "--adaptation-epochs", "1"])
         let again = try #require(try DeepLense.parseAsRoot(["compare"] + arguments + ["--cell", "0"]) as? CompareCommand)
-        #expect(again.grid.cell == 0 && again.epochs == 2 && again.ceiling == false)
+        #expect(again.grid.cell == 0 && again.epochs == 2 && again.adaptationEpochs == 1 && again.ceiling == false)
     }
 }

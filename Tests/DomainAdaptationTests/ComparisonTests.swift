@@ -55,6 +55,30 @@ import Testing
         #expect(svg.contains("in-domain ceiling") && svg.components(separatedBy: "<circle").count - 1 == 6)
     }
 
+    /// A profile's adaptation epochs apply to adapting methods that fine-tune the source model, not to source-only
+    /// training, the in-domain ceiling, or methods started from scratch; the table header says so.
+    @Test func adaptationEpochsApplyToFineTuningOnly() throws {
+        let small = ComparisonProfile.small
+        #expect(small.adaptationEpochs == 1 && small.epochs == 6)
+        var plan = ComparisonPlan(profile: small, backbones: ["resnet18"], methods: MethodKind.allCases, seeds: [1],
+                                  dataDirectory: URL(fileURLWithPath: "/d"), outputDirectory: URL(fileURLWithPath: "/o"))
+        #expect(plan.configuration(.sourceOnly, backbone: "resnet18", seed: 1).epochs == 6)
+        for method in MethodKind.allCases where method.adapts {
+            #expect(plan.configuration(method, backbone: "resnet18", seed: 1).epochs == 1, "\(method.rawValue)")
+        }
+        plan.initialization = .scratch
+        #expect(plan.configuration(.selfEnsemble, backbone: "resnet18", seed: 1).epochs == 6)
+        #expect(plan.configuration(.adda, backbone: "resnet18", seed: 1).epochs == 1)  // ADDA always fine-tunes
+
+        let runs = [ComparisonRun(backbone: "r", method: "source-only", seed: 1, accuracy: 60, aurocMacro: 0.7, aurocMicro: 0.7,
+                                  seconds: 1, bestEpoch: 6, epochs: 6, batchSize: 32),
+                    ComparisonRun(backbone: "r", method: "adda", seed: 1, accuracy: 61, aurocMacro: 0.7, aurocMicro: 0.7,
+                                  seconds: 1, bestEpoch: 1, epochs: 1, batchSize: 32)]
+        let results = ComparisonResults(profile: small, dataDirectory: "/d", dataOrigin: "test", backbones: ["r"],
+                                        methods: ["source-only", "adda"], seeds: [1], runs: runs)
+        #expect(results.markdown.contains("6 epochs (adapting methods: 1 of fine-tuning from the source model)"))
+    }
+
     /// The whole pipeline on tiny simulated data with a tiny backbone: simulation, every method, results files,
     /// and resumption (a second call skips every finished run).
     @Test func endToEndOnTinySimulatedDataAndResume() throws {

@@ -4,7 +4,7 @@
 # (ours / theirs) to $OUT/ratios.md. A thin wrapper around side_by_side.py (see its docstring).
 #
 # Usage: bench/reference/side_by_side.sh [REGEX] [THREADS] [SECONDS] [ROUNDS]
-# Needs: a release Bench (swift build -c release -Xswiftc -target-cpu -Xswiftc native --product Bench), a venv with torch + e2cnn at $VENV and one
+# Needs: a release Bench (swift build -c release -Xswiftc -target-cpu -Xswiftc native -Xswiftc -DDEEPLENSE_NATIVE --product Bench), a venv with torch + e2cnn at $VENV and one
 # with lenstronomy at $LENS_VENV (see bench/README.md). Never run in CI.
 set -euo pipefail
 FILTER=${1:-'.'}

@@ -9,7 +9,12 @@ public struct ComparisonProfile: Codable, Equatable, Sendable {
     public var trainCount: Int
     /// Simulated test images per domain.
     public var testCount: Int
+    /// Epochs of source-only training and of the in-domain ceiling (and of adapting methods started from scratch).
     public var epochs: Int
+    /// Epochs of the adapting methods that fine-tune the shared source model (nil: `epochs`). Fine-tuning starts from a
+    /// trained network, and an adaptation step costs 1.4x (ADDA) to 9x (CGDM, AdaMatch) a source-only step
+    /// (`Bench --filter step-`), so a profile can give them a shorter schedule.
+    public var adaptationEpochs: Int?
     public var batchSize: Int
     public var patience: Int
     /// Caps each epoch (nil: one pass over the source training data).
@@ -33,11 +38,13 @@ public struct ComparisonProfile: Codable, Equatable, Sendable {
         note: "demo profile: one seed of a small run (1,800 training images, 6 epochs, source-only and AdaBN); a smoke result, not a scientific one",
         defaultSeeds: [1], defaultMethods: [.sourceOnly, .adabn], trainsCeiling: false)
 
-    /// Euclid-like 64x64 data, 3 seeds.
+    /// Euclid-like 64x64 Model A -> Model B, 3 seeds: the source models (and ceilings) train 6 epochs as in `demo`, and
+    /// the adapting methods fine-tune them for one epoch, so both backbones x six methods x 3 seeds with ceilings fit
+    /// within an hour on 2 cores.
     public static let small = ComparisonProfile(
-        name: "small", imageSize: 64, trainCount: 2400, testCount: 1200, epochs: 5, batchSize: 32, patience: 15,
-        maximumIterationsPerEpoch: nil,
-        note: "small profile: 64x64 simulated data, 2,400 training images per domain, 5 epochs; read gains with their standard errors",
+        name: "small", imageSize: 64, trainCount: 1800, testCount: 1200, epochs: 6, adaptationEpochs: 1, batchSize: 32,
+        patience: 15, maximumIterationsPerEpoch: nil,
+        note: "small profile: 64x64 simulated data, 1,800 training images per domain, source models 6 epochs, adaptation 1 epoch of fine-tuning; read gains with their standard errors",
         defaultSeeds: [1, 2, 3])
 
     /// The reference project's scale (150x150, 30,000 train / 7,500 test per domain, up to 100 epochs, patience 15).

@@ -179,9 +179,13 @@ public struct ComparisonResults: Codable, Sendable {
         let target = profile.targetDomain.map { "Model \($0)" } ?? "Model B"
         let ceiling = inDomainCeiling ?? [:]
         let ceilingColumn = ceiling.isEmpty ? [] : ["in-domain ceiling"]
+        let adaptationEpochs = runs.filter { $0.method != "source-only" && $0.method != ComparisonResults.inDomainMethod }
+            .compactMap(\.epochs).first
+        let epochsText = adaptationEpochs.flatMap { $0 == profile.epochs ? nil : $0 }
+            .map { "\(profile.epochs) epochs (adapting methods: \($0) of fine-tuning from the source model)" } ?? "\(profile.epochs) epochs"
         var lines = ["# Model A -> \(target): backbone comparison", "",
                      "Profile `\(profile.name)`: \(profile.imageSize)x\(profile.imageSize) images, \(profile.trainCount) train / "
-                        + "\(profile.testCount) test per domain, \(profile.epochs) epochs, batch \(profile.batchSize); seeds "
+                        + "\(profile.testCount) test per domain, \(epochsText), batch \(profile.batchSize); seeds "
                         + seeds.map(String.init).joined(separator: ", ") + ". Data: \(dataOrigin).", "",
                      "> \(note)", "",
                      "## Target test (\(target)): accuracy % / macro AUROC (mean ± std over seeds)", "",

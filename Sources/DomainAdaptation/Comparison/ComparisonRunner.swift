@@ -46,6 +46,7 @@ extension ComparisonPlan {
         configuration.initialization = initialization
         configuration.selection = selection
         configuration.diagnoseTarget = diagnoseTarget ? true : nil
+        if method.adapts && configuration.startsFromSource { configuration.epochs = profile.adaptationEpochs ?? profile.epochs }
         return configuration
     }
 }
@@ -189,13 +190,14 @@ public enum Comparison {
     /// training length.
     static func finishedRun(_ plan: ComparisonPlan, backbone: String, method: MethodKind?, seed: UInt64) throws -> ComparisonRun? {
         let directory = runDirectory(plan, backbone: backbone, method: method, seed: seed)
+        let configuration = plan.configuration(method ?? .sourceOnly, backbone: backbone, seed: seed)
         guard let saved = try? JSONDecoder().decode(ComparisonRun.self, from: Data(contentsOf: directory.appendingPathComponent("comparison-run.json"))) else {
             return nil
         }
         if let epochs = saved.epochs, let batch = saved.batchSize,
-           epochs != plan.profile.epochs || batch != plan.profile.batchSize {
+           epochs != configuration.epochs || batch != configuration.batchSize {
             throw ValidationFailure("\(directory.path) holds a finished run with \(epochs) epochs and batch \(batch), "
-                + "but this comparison asks for \(plan.profile.epochs) and \(plan.profile.batchSize): use another --out")
+                + "but this comparison asks for \(configuration.epochs) and \(configuration.batchSize): use another --out")
         }
         return saved
     }
@@ -219,7 +221,7 @@ public enum Comparison {
         var record = ComparisonRun(backbone: backbone, method: kind?.rawValue ?? ComparisonResults.inDomainMethod, seed: seed,
                                    accuracy: metrics.accuracy, aurocMacro: metrics.aurocMacro, aurocMicro: metrics.aurocMicro,
                                    seconds: Date().timeIntervalSince(start), bestEpoch: result.training.bestEpoch,
-                                   epochs: plan.profile.epochs, batchSize: plan.profile.batchSize)
+                                   epochs: configuration.epochs, batchSize: configuration.batchSize)
         if kind == .sourceOnly {
             let onSource = try evaluateOnSource(configuration, data: data, runDirectory: directory, makeBackbone: makeBackbone)
             record.sourceAccuracy = onSource.accuracy

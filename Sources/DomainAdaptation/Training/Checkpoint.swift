@@ -7,7 +7,7 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var completedEpochs: Int = 0
     /// 1-based epoch of the saved model (by `selection`; 0 before the first epoch).
     public var bestEpoch: Int = 0
-    /// The criterion that picked `bestEpoch` (nil in states written before there was a choice: source hold-out).
+    /// The criterion that picked `bestEpoch` (nil when a state file has no `selection` key: source hold-out).
     public var selection: ModelSelection?
     /// The epoch the source hold-out criterion picks: best held-out source accuracy, ties broken by the lower
     /// cross-entropy (the last epoch for methods that do not select on source data).
@@ -39,7 +39,7 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     public var losses: [String: Double]
     /// Accuracy (percent) on the held-out split of the labelled source training data.
     public var validationAccuracy: Double
-    /// Mean cross-entropy of the prediction on the same held-out source images (nil in records from older runs).
+    /// Mean cross-entropy of the prediction on the same held-out source images (nil when a record has no such key).
     public var validationLoss: Double?
     /// Wall-clock seconds of the epoch (informational; not compared when checking reproducibility).
     public var seconds: Double

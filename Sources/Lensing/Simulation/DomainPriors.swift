@@ -28,8 +28,8 @@ public struct DomainPriors: Sendable, Equatable {
     public var psfSigma: Prior
     public var snr: Prior
     public var countsPerUnit: Prior
-    /// Detector gain and sky level applied after the noise (`LensScene.gain`, `skyLevel`); drawn last, so domains
-    /// with the fixed defaults (1 and 0) draw the same scenes as before these existed.
+    /// Detector gain and sky level applied after the noise (`LensScene.gain`, `skyLevel`); drawn last, so the
+    /// other draws of a scene do not depend on them.
     public var gain: Prior = .fixed(1)
     public var skyLevel: Prior = .fixed(0)
     public var subhalos: SubhaloPopulation
