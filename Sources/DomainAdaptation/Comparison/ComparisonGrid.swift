@@ -195,6 +195,7 @@ public struct ComparisonGrid: Sendable {
         let results = ComparisonResults(profile: plan.profile, dataDirectory: plan.dataDirectory.path, dataOrigin: origin,
                                         backbones: plan.backbones, methods: plan.trainedMethods.map(\.rawValue), seeds: plan.seeds,
                                         runs: runs)
+        try FileManager.default.createDirectory(at: plan.outputDirectory, withIntermediateDirectories: true)
         try Comparison.write(results, plan: plan)
         log("collected \(runs.count) of \(cells.count) cells into \(plan.outputDirectory.appendingPathComponent("results.json").path)")
         if !failed.isEmpty || !missing.isEmpty {
