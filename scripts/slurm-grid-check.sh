@@ -5,6 +5,9 @@
 # paths aside), resubmits it (every cell is skipped as finished), then cancels jobs and stops the daemons.
 #
 #   scripts/slurm-grid-check.sh path/to/deeplense        (as root; `make slurm-check` builds the binary and runs this)
+#
+# SLURM_CHECK_DATA=dir uses the DeepLense-layout files in dir (prefixes a/b) instead of simulating demo-sized data:
+# a quick run with a few images, e.g. from `deeplense simulate --count 30`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +16,7 @@ WORK=${SLURM_CHECK_DIR:-/tmp/deeplense-slurm-check}
 export SLURM_LOOPBACK_DIR=${SLURM_LOOPBACK_DIR:-/tmp/deeplense-slurm}
 export SLURM_CONF=$SLURM_LOOPBACK_DIR/slurm.conf
 GRID=(--profile demo --epochs 1 --backbones resnet18 --methods source-only,adabn --seeds 1)
+if [ -n "${SLURM_CHECK_DATA:-}" ]; then GRID+=(--data "$(realpath "$SLURM_CHECK_DATA")"); fi
 
 fail() { echo "slurm-grid-check: FAILED: $*" >&2; exit 1; }
 show_logs() { for f in "$WORK"/grid/slurm/logs/*; do echo "== $f"; tail -n 20 "$f"; done; }
