@@ -12,7 +12,7 @@ RELEASE = $(SWIFT) build -c release $(NATIVE)
 RELEASE_BIN = $(shell $(RELEASE) --show-bin-path)
 DEMO_OUT ?= out/demo
 
-.PHONY: deps demo test test-debug test-kernels tsan bench notebooks build-release fuzz
+.PHONY: deps demo test test-debug test-kernels tsan bench notebooks build-release fuzz slurm-check
 
 deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -51,6 +51,11 @@ TSAN_TESTS ?= CoreTests\.(ParallelTests|FFTPlanCacheTests|ConvolutionTests|TapCo
 tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter '$(TSAN_TESTS)'
+
+# The comparison grid on a one-node Slurm cluster on 127.0.0.1 (as root: installs slurmctld, slurmd, slurm-client, munge
+# and jq if missing), checked against the serial comparison. CI runs it after the tests.
+slurm-check: build-release
+	scripts/slurm-grid-check.sh $(RELEASE_BIN)/deeplense
 
 # Mutation fuzzing of the file parsers (.npy header and data, safetensors, checkpoints), FUZZ_CASES mutated inputs
 # each (the test suite runs a few hundred). A crash or hang leaves the input in $(FUZZ_ARTIFACTS).

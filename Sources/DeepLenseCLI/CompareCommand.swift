@@ -54,6 +54,8 @@ public struct CompareCommand: ParsableCommand {
     var threads: Int?
     @Flag(help: "No progress bars (one line per run only).")
     var quiet = false
+    @OptionGroup(title: "Grid steps for batch systems")
+    var grid: CompareGridOptions
 
     public init() {}
 
@@ -114,10 +116,10 @@ public struct CompareCommand: ParsableCommand {
         plan.selection = selection
         plan.diagnoseTarget = diagnoseTarget
         plan.inDomainCeiling = ceiling ?? chosen.trainsCeiling ?? true
+        let log: (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        if try grid.run(plan, arguments: gridArguments(plan), log: log) { return }
         let start = Date()
-        let results = try Comparison.run(plan) { line in
-            FileHandle.standardError.write(Data((line + "\n").utf8))
-        }
+        let results = try Comparison.run(plan, log: log)
         print(results.markdown)
         print("Finished in \(ProgressBar.clock(Date().timeIntervalSince(start))). Results: \(output.appendingPathComponent("results.md").path), "
               + "\(output.appendingPathComponent("results.json").path); plots: \(output.appendingPathComponent("accuracy_by_method.svg").path) "

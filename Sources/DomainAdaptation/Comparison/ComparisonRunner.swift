@@ -69,20 +69,46 @@ public enum Comparison {
     /// Prefixes tried for the source and target domains: our simulator's `a`/`b`, then the DeepLense release's `f`/`j`.
     public static let sourcePrefixes = ["a", "f"], targetPrefixes = ["b", "j"]
 
-    /// Opens the data in `plan.dataDirectory`, simulating Model A (prefix `a`) and Model B (prefix `b`) at the profile's
-    /// size and counts first if no source/target pair is there.
-    public static func prepareData(_ plan: ComparisonPlan, log: (String) -> Void) throws -> ComparisonData {
-        let directory = plan.dataDirectory
+    /// The source and target prefixes of the first complete data pair in `directory` (every split present), if any.
+    static func dataPrefixes(in directory: URL) -> (source: String, target: String)? {
         func complete(_ prefix: String) -> Bool {
             DataSplit.allCases.allSatisfy { DeepLenseDataset.prefixes(in: directory, split: $0).contains(prefix) }
         }
-        var source = sourcePrefixes.first(where: complete), target = targetPrefixes.first(where: complete)
+        guard let source = sourcePrefixes.first(where: complete), let target = targetPrefixes.first(where: complete) else { return nil }
+        return (source, target)
+    }
+
+    static func existingDataOrigin(_ directory: URL, source: String, target: String) -> String {
+        "existing files in \(directory.path) (source prefix '\(source)', target prefix '\(target)')"
+    }
+
+    /// The record a simulation for `plan` writes beside its files (`dataset.json`).
+    static func simulationRecord(_ plan: ComparisonPlan) -> SimulatedDataRecord {
+        SimulatedDataRecord(imageSize: plan.profile.imageSize, trainCount: plan.profile.trainCount,
+                            testCount: plan.profile.testCount, dataSeed: plan.dataSeed,
+                            priors: DomainPriors.modelA.fingerprint + "-" + plan.profile.targetPriors.fingerprint)
+    }
+
+    /// The target domain's name for reports: the profile's simulated domain when `plan.dataDirectory` holds that
+    /// simulation, "Model B" for the DeepLense release's `j` files, otherwise the files' prefix.
+    static func targetName(_ plan: ComparisonPlan, targetPrefix: String) -> String {
+        let recordURL = plan.dataDirectory.appendingPathComponent("dataset.json")
+        if (try? JSONDecoder().decode(SimulatedDataRecord.self, from: Data(contentsOf: recordURL))) == simulationRecord(plan) {
+            return "Model \(plan.profile.targetPriors.name)"
+        }
+        return targetPrefix == "j" ? "Model B" : "target files '\(targetPrefix)'"
+    }
+
+    /// Opens the data in `plan.dataDirectory`, simulating Model A (prefix `a`) and Model B (prefix `b`) at the profile's
+    /// size and counts first if no source/target pair is there (unless `simulating` is false: then missing data is an error).
+    public static func prepareData(_ plan: ComparisonPlan, simulating: Bool = true, log: (String) -> Void) throws -> ComparisonData {
+        let directory = plan.dataDirectory
+        let found = dataPrefixes(in: directory)
+        var source = found?.source, target = found?.target
         var origin: String
         var targetName = "Model \(plan.profile.targetPriors.name)"
         let recordURL = directory.appendingPathComponent("dataset.json")
-        let wanted = SimulatedDataRecord(imageSize: plan.profile.imageSize, trainCount: plan.profile.trainCount,
-                                         testCount: plan.profile.testCount, dataSeed: plan.dataSeed,
-                                         priors: DomainPriors.modelA.fingerprint + "-" + plan.profile.targetPriors.fingerprint)
+        let wanted = simulationRecord(plan)
         if let source, let target {
             if let made = try? JSONDecoder().decode(SimulatedDataRecord.self, from: Data(contentsOf: recordURL)), made != wanted {
                 if made.priors != wanted.priors {
@@ -93,11 +119,14 @@ public enum Comparison {
                     + "\(made.trainCount) train / \(made.testCount) test, but profile \(plan.profile.name) needs "
                     + "\(wanted.imageSize)x\(wanted.imageSize), \(wanted.trainCount) / \(wanted.testCount): use another --data or --out")
             }
-            origin = "existing files in \(directory.path) (source prefix '\(source)', target prefix '\(target)')"
-            let simulatedHere = (try? JSONDecoder().decode(SimulatedDataRecord.self, from: Data(contentsOf: recordURL))) == wanted
-            if !simulatedHere { targetName = target == "j" ? "Model B" : "target files '\(target)'" }
+            origin = existingDataOrigin(directory, source: source, target: target)
+            targetName = Comparison.targetName(plan, targetPrefix: target)
             log("using \(origin)")
         } else {
+            guard simulating else {
+                throw ValidationFailure("no complete Model A/B data in \(directory.path): run the prepare step "
+                    + "(`deeplense compare ... --prepare`) first")
+            }
             let profile = plan.profile
             guard let preset = ImagePreset(size: profile.imageSize) else {
                 throw ValidationFailure("profile \(profile.name) asks for unsupported image size \(profile.imageSize)")
@@ -144,58 +173,20 @@ public enum Comparison {
                            log: (String) -> Void) throws -> ComparisonResults {
         try FileManager.default.createDirectory(at: plan.outputDirectory, withIntermediateDirectories: true)
         let data = try prepareData(plan, log: log)
-        var methods = plan.methods.filter { $0 != .sourceOnly }
-        if plan.methods.contains(.sourceOnly) || methods.contains(where: { plan.configuration($0, backbone: "", seed: 0).startsFromSource }) {
-            methods.insert(.sourceOnly, at: 0)
-        }
-        // A nil method is the in-domain ceiling: source-only training on the labelled target training set.
-        var jobs: [(String, MethodKind?, UInt64)] = []
-        for seed in plan.seeds {
-            for backbone in plan.backbones {
-                for method in methods { jobs.append((backbone, method, seed)) }
-                if plan.inDomainCeiling { jobs.append((backbone, nil, seed)) }
-            }
-        }
+        let methods = plan.trainedMethods
+        let jobs = plan.runOrder
         var runs: [ComparisonRun] = []
         var trainedSeconds = 0.0, trainedCount = 0
         for (index, (backbone, kind, seed)) in jobs.enumerated() {
-            let method = kind ?? .sourceOnly
             let methodName = kind?.rawValue ?? ComparisonResults.inDomainMethod
-            let directory = kind == nil ? inDomainRunDirectory(plan, backbone: backbone, seed: seed)
-                : runDirectory(plan, backbone: backbone, method: method, seed: seed)
-            let recordURL = directory.appendingPathComponent("comparison-run.json")
             let label = "[\(index + 1)/\(jobs.count)] \(backbone) \(methodName) seed \(seed)"
-            var configuration = plan.configuration(method, backbone: backbone, seed: seed)
-            if let saved = try? JSONDecoder().decode(ComparisonRun.self, from: Data(contentsOf: recordURL)) {
-                if let epochs = saved.epochs, let batch = saved.batchSize,
-                   epochs != configuration.epochs || batch != configuration.batchSize {
-                    throw ValidationFailure("\(directory.path) holds a finished run with \(epochs) epochs and batch \(batch), "
-                        + "but this comparison asks for \(configuration.epochs) and \(configuration.batchSize): use another --out")
-                }
+            if let saved = try finishedRun(plan, backbone: backbone, method: kind, seed: seed) {
                 runs.append(saved)
                 log("\(label): finished earlier, \(String(format: "%.2f%% / %.3f", saved.accuracy, saved.aurocMacro))")
                 continue
             }
             log("\(label): training")
-            let start = Date()
-            if kind != nil, configuration.startsFromSource {
-                configuration.sourceModel = runDirectory(plan, backbone: backbone, method: .sourceOnly, seed: seed)
-                    .appendingPathComponent("best.safetensors").path
-            }
-            let result = try Experiment.run(configuration, source: kind == nil ? data.targetTrain : data.sourceTrain,
-                                            target: data.targetTrain, targetTest: data.targetTest, runDirectory: directory,
-                                            resume: true, makeBackbone: makeBackbone)
-            guard let metrics = result.targetMetrics else { preconditionFailure("Experiment.run evaluates when given a test set") }
-            var record = ComparisonRun(backbone: backbone, method: methodName, seed: seed, accuracy: metrics.accuracy,
-                                       aurocMacro: metrics.aurocMacro, aurocMicro: metrics.aurocMicro,
-                                       seconds: Date().timeIntervalSince(start), bestEpoch: result.training.bestEpoch,
-                                       epochs: configuration.epochs, batchSize: configuration.batchSize)
-            if kind == .sourceOnly {
-                let onSource = try evaluateOnSource(configuration, data: data, runDirectory: directory, makeBackbone: makeBackbone)
-                record.sourceAccuracy = onSource.accuracy
-                record.sourceAurocMacro = onSource.aurocMacro
-            }
-            try Experiment.writeJSON(record, to: recordURL)
+            let record = try train(plan, backbone: backbone, method: kind, seed: seed, data: data, makeBackbone: makeBackbone)
             runs.append(record)
             trainedSeconds += record.seconds
             trainedCount += 1
@@ -208,6 +199,57 @@ public enum Comparison {
                                         runs: runs, targetName: data.targetName)
         try write(results, plan: plan)
         return results
+    }
+
+    /// The run directory of one cell (a nil method is the in-domain ceiling).
+    public static func runDirectory(_ plan: ComparisonPlan, backbone: String, method: MethodKind?, seed: UInt64) -> URL {
+        method.map { runDirectory(plan, backbone: backbone, method: $0, seed: seed) }
+            ?? inDomainRunDirectory(plan, backbone: backbone, seed: seed)
+    }
+
+    /// The record of a finished run of one cell (nil when it has not finished); refuses a run made with another
+    /// training length.
+    static func finishedRun(_ plan: ComparisonPlan, backbone: String, method: MethodKind?, seed: UInt64) throws -> ComparisonRun? {
+        let directory = runDirectory(plan, backbone: backbone, method: method, seed: seed)
+        let configuration = plan.configuration(method ?? .sourceOnly, backbone: backbone, seed: seed)
+        guard let saved = try? JSONDecoder().decode(ComparisonRun.self, from: Data(contentsOf: directory.appendingPathComponent("comparison-run.json"))) else {
+            return nil
+        }
+        if let epochs = saved.epochs, let batch = saved.batchSize,
+           epochs != configuration.epochs || batch != configuration.batchSize {
+            throw ValidationFailure("\(directory.path) holds a finished run with \(epochs) epochs and batch \(batch), "
+                + "but this comparison asks for \(configuration.epochs) and \(configuration.batchSize): use another --out")
+        }
+        return saved
+    }
+
+    /// Trains (resuming from its checkpoint) and evaluates one cell, and writes its `comparison-run.json`. A nil method
+    /// is the in-domain ceiling: source-only training on the labelled target training set.
+    static func train(_ plan: ComparisonPlan, backbone: String, method kind: MethodKind?, seed: UInt64, data: ComparisonData,
+                      makeBackbone: @escaping BackboneBuilder) throws -> ComparisonRun {
+        let method = kind ?? .sourceOnly
+        let directory = runDirectory(plan, backbone: backbone, method: kind, seed: seed)
+        let start = Date()
+        var configuration = plan.configuration(method, backbone: backbone, seed: seed)
+        if kind != nil, configuration.startsFromSource {
+            configuration.sourceModel = runDirectory(plan, backbone: backbone, method: .sourceOnly, seed: seed)
+                .appendingPathComponent("best.safetensors").path
+        }
+        let result = try Experiment.run(configuration, source: kind == nil ? data.targetTrain : data.sourceTrain,
+                                        target: data.targetTrain, targetTest: data.targetTest, runDirectory: directory,
+                                        resume: true, makeBackbone: makeBackbone)
+        guard let metrics = result.targetMetrics else { preconditionFailure("Experiment.run evaluates when given a test set") }
+        var record = ComparisonRun(backbone: backbone, method: kind?.rawValue ?? ComparisonResults.inDomainMethod, seed: seed,
+                                   accuracy: metrics.accuracy, aurocMacro: metrics.aurocMacro, aurocMicro: metrics.aurocMicro,
+                                   seconds: Date().timeIntervalSince(start), bestEpoch: result.training.bestEpoch,
+                                   epochs: configuration.epochs, batchSize: configuration.batchSize)
+        if kind == .sourceOnly {
+            let onSource = try evaluateOnSource(configuration, data: data, runDirectory: directory, makeBackbone: makeBackbone)
+            record.sourceAccuracy = onSource.accuracy
+            record.sourceAurocMacro = onSource.aurocMacro
+        }
+        try Experiment.writeJSON(record, to: directory.appendingPathComponent("comparison-run.json"))
+        return record
     }
 
     /// The selected source-only model on the source test set (written to `<run>/source-test/`).
