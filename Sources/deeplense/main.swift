@@ -3,4 +3,4 @@ import DeepLenseCLI
 
 OpenBLASCore.preferAVX512Kernels()
 AllocatorTuning.apply()
-DeepLense.main()
+DeepLense.runAsMain()

@@ -41,6 +41,34 @@ import Testing
         }
     }
 
+    /// What the executable prints and returns: a refused command line is one line with exit 2, help is exit 0 with the
+    /// usage, an error while running is one line with exit 1.
+    @Test func commandLineErrorsAreOneLineWithExitTwo() throws {
+        for arguments in [["lens-eval", "--profile", "SIS", "--param", "theta_E=-1", "--point", "0,0"], ["train", "--method", "nope"],
+                          ["simulate", "--count"], ["no-such-command"]] {
+            do {
+                var command = try DeepLense.parseAsRoot(arguments)
+                try command.run()
+                Issue.record("`deeplense \(arguments.joined(separator: " "))` was accepted")
+            } catch {
+                let (text, code) = DeepLense.report(error)
+                #expect(code == 2, "\(arguments): exit \(code)")
+                #expect(text.hasPrefix("Error: ") && !text.contains("\n") && !text.contains("USAGE"), "\(arguments): \(text)")
+            }
+        }
+        do {
+            var help = try DeepLense.parseAsRoot(["train", "--help"])
+            try help.run()
+            Issue.record("--help ran as a command")
+        } catch {
+            let (text, code) = DeepLense.report(error)
+            #expect(code == 0 && text.contains("USAGE") && text.contains("--method"))
+        }
+        struct RunFailure: Error, CustomStringConvertible { var description: String { "no data in /x" } }
+        let runtime = DeepLense.report(RunFailure())
+        #expect(runtime.code == 1 && runtime.text == "Error: no data in /x")
+    }
+
     @Test func negativeNumbersParseAsValues() throws {
         let eval = try #require(try DeepLense.parseAsRoot(["lens-eval", "--profile", "SIS", "--param", "theta_E=1",
                                                             "--point", "-0.5,0.3", "--point", "-1,-2"]) as? LensEvalCommand)
