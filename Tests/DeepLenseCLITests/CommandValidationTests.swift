@@ -30,7 +30,7 @@ import Testing
           "--log-steps", "0"], "--log-steps must be at least 1, got 0"),
     ]
 
-    @Test(arguments: badInputs)
+    @Test(arguments: badInputs + CompareGridCommandTests.badInputs)
     func badInputIsAValidationError(arguments: [String], message: String) {
         do {
             _ = try DeepLense.parseAsRoot(arguments)

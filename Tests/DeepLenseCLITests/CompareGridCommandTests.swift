@@ -6,6 +6,7 @@ import Testing
 
 /// `deeplense compare` grid steps: option checks and the arguments the job scripts repeat.
 @Suite struct CompareGridCommandTests {
+    /// Checked by `CommandValidationTests.badInputIsAValidationError`.
     static let badInputs: [([String], String)] = [
         (["compare", "--out", "/tmp/x", "--emit", "pbs"], "unknown --emit 'pbs'; available: slurm"),
         (["compare", "--out", "/tmp/x", "--cell=-1"], "--cell must be a non-negative cell index, got -1"),
@@ -18,17 +19,6 @@ import Testing
         (["compare", "--out", "/tmp/x", "--emit", "slurm", "--max-parallel", "0"], "--max-parallel must be at least 1, got 0"),
         (["compare", "--out", "/tmp/x", "--emit", "slurm", "--cpus-per-task", "0"], "--cpus-per-task must be at least 1, got 0"),
     ]
-
-    @Test(arguments: badInputs)
-    func badGridInputIsAValidationError(arguments: [String], message: String) {
-        do {
-            _ = try DeepLense.parseAsRoot(arguments)
-            Issue.record("`deeplense \(arguments.joined(separator: " "))` was accepted")
-        } catch {
-            #expect(DeepLense.message(for: error).contains(message), "got: \(DeepLense.message(for: error))")
-            #expect(DeepLense.exitCode(for: error) == .validationFailure)
-        }
-    }
 
     /// The scripts repeat the grid's options with every default resolved and the paths absolute, so a job defines the
     /// same grid whatever its working directory.

@@ -12,7 +12,7 @@ public struct ComparisonProfile: Codable, Equatable, Sendable {
     /// Epochs of source-only training and of the in-domain ceiling (and of adapting methods started from scratch).
     public var epochs: Int
     /// Epochs of the adapting methods that fine-tune the shared source model (nil: `epochs`). Fine-tuning starts from a
-    /// trained network, and an adaptation step costs 1.4x (ADDA) to 9x (CGDM, AdaMatch) a source-only step
+    /// trained network, and an adaptation step costs 1.0-1.3x (ADDA) to 7-10x (AdaMatch, CGDM) a source-only step
     /// (`Bench --filter step-`), so a profile can give them a shorter schedule.
     public var adaptationEpochs: Int?
     public var batchSize: Int
