@@ -47,7 +47,8 @@ let package = Package(
         .executableTarget(name: "deeplense", dependencies: ["DeepLenseCLI", "Core"]),
         .executableTarget(
             name: "Bench",
-            dependencies: ["Core", "Lensing", "Equivariant", "Backbones", "DomainAdaptation"]),
+            dependencies: ["Core", "Lensing", "Equivariant", "Backbones", "DomainAdaptation",
+                           .target(name: "MPIBackend", condition: .when(traits: ["MPI"]))]),
         .target(name: "TestSupport", dependencies: ["Core"], path: "Sources/TestSupport"),
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"]),
         .testTarget(name: "LensingTests", dependencies: ["TestSupport", "Lensing", "Core"]),

@@ -163,28 +163,36 @@ public enum Experiment {
             throw ValidationFailure("holding out \(Int(configuration.validationFraction * 100)) % of \(source.count) source images "
                 + "for validation leaves none to train on: lower --validation-fraction or add images")
         }
-        let lock = group.isLeader ? try RunLock(acquiring: runDirectory) : nil
-        defer { lock?.release() }
         let configURL = runDirectory.appendingPathComponent("run.json")
         var configuration = configuration
         configuration.computeThreads = ComputeThreads.count
         configuration.blasCore = OpenBLASCore.name
         configuration.imageShape = source.imageShape
-        let removed = group.isLeader ? RunDirectory.removeOrphanTemporaries(in: runDirectory) : []
-        if !removed.isEmpty, configuration.showProgress {
-            log("removed the temporary files of interrupted writes in \(runDirectory.path): \(removed.joined(separator: ", "))")
-        }
         var pre = configuration
         pre.method = .sourceOnly
         let pretrainingDirectory = runDirectory.appendingPathComponent("source-pretraining")
-        if resume {
-            try checkResumable(configuration, pretraining: pre, runDirectory: runDirectory, pretrainingDirectory: pretrainingDirectory)
-        } else {
-            let existing = RunDirectory.existingRunFiles(in: runDirectory)
-            if !existing.isEmpty {
-                guard force else { throw RunDirectoryError.existingRun(path: runDirectory.path, files: existing) }
-                if group.isLeader { try RunDirectory.removeOutputs(in: runDirectory) }
+        // every rank checks before rank 0 writes anything, and all start or none does
+        var lock: RunLock? = nil
+        defer { lock?.release() }
+        var replacesRun = false
+        try group.agreeToStart {
+            if group.isLeader { lock = try RunLock(acquiring: runDirectory) }
+            if resume {
+                try checkResumable(configuration, pretraining: pre, runDirectory: runDirectory, pretrainingDirectory: pretrainingDirectory)
+            } else {
+                let existing = RunDirectory.existingRunFiles(in: runDirectory)
+                if !existing.isEmpty {
+                    guard force else { throw RunDirectoryError.existingRun(path: runDirectory.path, files: existing) }
+                    replacesRun = true
+                }
             }
+        }
+        if group.isLeader {
+            let removed = RunDirectory.removeOrphanTemporaries(in: runDirectory)
+            if !removed.isEmpty, configuration.showProgress {
+                log("removed the temporary files of interrupted writes in \(runDirectory.path): \(removed.joined(separator: ", "))")
+            }
+            if replacesRun { try RunDirectory.removeOutputs(in: runDirectory) }
         }
         if group.isLeader { try writeJSON(configuration, to: configURL) }
         let method = try makeMethod(configuration, classCount: source.classCount, makeBackbone: makeBackbone) { sourceOnly in

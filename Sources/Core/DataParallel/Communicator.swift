@@ -122,6 +122,15 @@ public final class DataParallelGroup: @unchecked Sendable {
         return hash
     }
 
+    /// Runs `checks` on every rank and goes on only when they passed on every rank: a rank whose checks threw
+    /// rethrows its error, the others throw `DataParallelRefusal`. So no rank starts a run another refused (it would
+    /// wait for that rank in its first collective forever).
+    public func agreeToStart(_ checks: () throws -> Void) throws {
+        var refusal: Error? = nil
+        do { try checks() } catch { refusal = error }
+        guard all(refusal == nil) else { throw refusal ?? DataParallelRefusal() }
+    }
+
     /// Runs `body` once every rank has arrived here, e.g. to read a file rank 0 wrote before it arrived.
     @discardableResult
     public func afterLeaderWrote<R>(_ body: () throws -> R) rethrows -> R {
@@ -135,6 +144,12 @@ public final class DataParallelGroup: @unchecked Sendable {
         communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         reducedValues += count
     }
+}
+
+/// Another rank of the run refused to start; its own error says why.
+public struct DataParallelRefusal: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "another process of the run refused to start (its message says why)" }
 }
 
 /// Synchronised batch normalisation for data-parallel training: while `group` is bound (the trainer binds it

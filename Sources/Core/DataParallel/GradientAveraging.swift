@@ -10,6 +10,8 @@ public final class GradientAveraging {
     public let group: DataParallelGroup
     /// Values per reduction call.
     public let bucketSize: Int
+    /// Seconds spent reducing gradients (part of `group.communicationSeconds`).
+    public private(set) var seconds: Double = 0
     private var buffer: [Float] = []
 
     public init(group: DataParallelGroup, bucketSize: Int = 1 << 22) {
@@ -30,16 +32,22 @@ public final class GradientAveraging {
             if let gradient = parameter.grad {
                 buffer[index] = 1
                 gradient.scalars.withUnsafeBufferPointer { g in
-                    buffer.withUnsafeMutableBufferPointer { b in
+                    let reduced = group.communicationSeconds
+        defer { seconds += group.communicationSeconds - reduced }
+        buffer.withUnsafeMutableBufferPointer { b in
                         b.baseAddress!.advanced(by: offset).update(from: g.baseAddress!, count: n)
                     }
                 }
             } else {
                 buffer[index] = 0
-                buffer.withUnsafeMutableBufferPointer { b in b.baseAddress!.advanced(by: offset).update(repeating: 0, count: n) }
+                let reduced = group.communicationSeconds
+        defer { seconds += group.communicationSeconds - reduced }
+        buffer.withUnsafeMutableBufferPointer { b in b.baseAddress!.advanced(by: offset).update(repeating: 0, count: n) }
             }
             offset += n
         }
+        let reduced = group.communicationSeconds
+        defer { seconds += group.communicationSeconds - reduced }
         buffer.withUnsafeMutableBufferPointer { b in
             for start in stride(from: 0, to: total, by: bucketSize) {
                 group.sum(UnsafeMutableBufferPointer(rebasing: b[start..<min(start + bucketSize, total)]))

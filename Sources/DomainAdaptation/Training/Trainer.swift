@@ -185,35 +185,37 @@ public final class Trainer {
         }
         let batch = min(configuration.batchSize, sourceTraining.count)
         let targetBatch = batch * method.targetBatchMultiplier
-        if group.isDistributed {
-            guard method.supportsDataParallelTraining else {
-                throw ValidationFailure("\(method.name) cannot train over several processes: its losses use statistics of the "
-                    + "whole batch beyond batch normalisation; data-parallel training supports source-only, adda and adabn")
-            }
-            guard batch % group.size == 0, targetBatch % group.size == 0 else {
-                throw ValidationFailure("the batch of \(batch) images does not split evenly over \(group.size) processes; "
-                    + "give a batch that is a multiple of \(group.size)")
-            }
-        }
+        var state = TrainerState(generatorState: SeededGenerator(seed: configuration.seed).state)
+        var lastCheckpoint: String? = nil
         var perEpoch = max(1, sourceTraining.count / batch)
         if let cap = configuration.maximumIterationsPerEpoch { perEpoch = min(perEpoch, max(1, cap)) }
         let epochs = method.learnsWeights ? configuration.epochs : 1
         if !method.learnsWeights { perEpoch = 0 }
         let total = max(1, perEpoch * epochs)
-
-        var state = TrainerState(generatorState: SeededGenerator(seed: configuration.seed).state)
-        var lastCheckpoint: String? = nil
-        if resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
-            try Trainer.checkResumable(checkpointURL, options: runOptions, epochs: epochs, bestModel: bestModelURL)
-            state = try Checkpoint.load(into: method, from: checkpointURL)
-            if let bad = Trainer.firstNonFiniteTensor(of: method, optimizers: true) {
-                throw CheckpointError.corrupt(path: checkpointURL.path, reason: "\(bad) holds NaN or infinite values")
+        // every rank checks and loads before the first collective, and all start or none does
+        try group.agreeToStart {
+            if group.isDistributed {
+                guard method.supportsDataParallelTraining else {
+                    throw ValidationFailure("\(method.name) cannot train over several processes: its losses use statistics of the "
+                        + "whole batch beyond batch normalisation; data-parallel training supports source-only, adda and adabn")
+                }
+                guard batch % group.size == 0, targetBatch % group.size == 0 else {
+                    throw ValidationFailure("the batch of \(batch) images does not split evenly over \(group.size) processes; "
+                        + "give a batch that is a multiple of \(group.size)")
+                }
             }
-            lastCheckpoint = checkpointURL.path
-            log("resuming \(method.name) after epoch \(state.completedEpochs) of \(configuration.epochs)")
+            if resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
+                try Trainer.checkResumable(checkpointURL, options: runOptions, epochs: epochs, bestModel: bestModelURL)
+                state = try Checkpoint.load(into: method, from: checkpointURL)
+                if let bad = Trainer.firstNonFiniteTensor(of: method, optimizers: true) {
+                    throw CheckpointError.corrupt(path: checkpointURL.path, reason: "\(bad) holds NaN or infinite values")
+                }
+                lastCheckpoint = checkpointURL.path
+                log("resuming \(method.name) after epoch \(state.completedEpochs) of \(configuration.epochs)")
+            }
+            method.prepare(totalIterations: total, targetImages: targetTraining, batchSize: batch)
+            if configuration.stepLogInterval != nil, group.isLeader { try resetStepLog(keepingEpochs: state.completedEpochs) }
         }
-        method.prepare(totalIterations: total, targetImages: targetTraining, batchSize: batch)
-        if configuration.stepLogInterval != nil, group.isLeader { try resetStepLog(keepingEpochs: state.completedEpochs) }
         var generator = SeededGenerator(state: state.generatorState)
         let shard = BatchShard(rank: group.rank, count: group.size)
         if group.isDistributed {
