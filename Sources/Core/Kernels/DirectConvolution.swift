@@ -100,10 +100,10 @@ enum DirectConvolution {
     }
 
     /// Plans by geometry; emptied past 2^22 output pixels in total (2 x 8 bytes each).
-    private static let plans = PlanCache<Plan>(limit: 1 << 22, size: { $0.pixelInput.count }, make: Plan.init)
+    private static let plans = LockedCache<ConvGeometry, Plan>(limit: 1 << 22, size: { $0.pixelInput.count })
 
     /// The cached plan for `g`.
-    static func plan(_ g: ConvGeometry) -> Plan { plans.plan(g) }
+    static func plan(_ g: ConvGeometry) -> Plan { plans.value(for: g) { Plan(g) } }
 
     // MARK: Layouts
 

@@ -101,10 +101,10 @@ enum PointwiseConvolution {
     }
 
     /// Plans by geometry; emptied past 2^18 blocks in total.
-    private static let plans = PlanCache<Plan>(limit: 1 << 18, size: { $0.blocks }, make: Plan.init)
+    private static let plans = LockedCache<ConvGeometry, Plan>(limit: 1 << 18, size: { $0.blocks })
 
     /// The cached plan for `g`.
-    static func plan(_ g: ConvGeometry) -> Plan { plans.plan(g) }
+    static func plan(_ g: ConvGeometry) -> Plan { plans.value(for: g) { Plan(g) } }
 
     /// `output = conv(input, weight)` (no bias) for a 1x1 `g`; `output` is fully written. Shapes as in
     /// `ConvolutionKernel`.

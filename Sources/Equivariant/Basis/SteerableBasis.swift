@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// One real basis filter: a Gaussian ring times a circular harmonic, `G_j(rho) cos(m phi)` or
@@ -177,23 +178,4 @@ public final class SteerableBasis: @unchecked Sendable {
     /// Empties the per-process basis cache (benchmarks of cold layer construction call this, with
     /// `FilterExpansion.clearSharedCaches()`).
     static func clearSharedCache() { cache.removeAll() }
-}
-
-/// A small thread-safe memo table.
-final class LockedCache<Key: Hashable, Value>: @unchecked Sendable {
-    private var table: [Key: Value] = [:]
-    private let lock = NSLock()
-    func removeAll() {
-        lock.lock()
-        table.removeAll()
-        lock.unlock()
-    }
-    func value(for key: Key, make: () -> Value) -> Value {
-        lock.lock()
-        defer { lock.unlock() }
-        if let v = table[key] { return v }
-        let v = make()
-        table[key] = v
-        return v
-    }
 }
