@@ -74,15 +74,8 @@ public final class AntiAliasedAvgPool: Layer, TypePreservingLayer {
         let radius = max(1, Int((3 * sigma).rounded(.up)))
         self.padding = padding ?? radius
         let size = 2 * radius + 1
-        var values = [Float](repeating: 0, count: size * size)
-        for i in 0..<size {
-            for j in 0..<size {
-                let r2 = Double((i - radius) * (i - radius) + (j - radius) * (j - radius))
-                values[i * size + j] = Float(Foundation.exp(-r2 / (2 * sigma * sigma)))
-            }
-        }
-        let total = values.reduce(0, +)
-        _kernel = Tensor(shape: [1, 1, size, size], scalars: values.map { $0 / total })
+        let line = Gaussian.kernel(size: size, sigma: sigma)
+        _kernel = Tensor(shape: [1, 1, size, size], scalars: (0..<(size * size)).map { Float(line[$0 / size] * line[$0 % size]) })
         super.init()
     }
 
