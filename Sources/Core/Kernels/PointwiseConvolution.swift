@@ -238,9 +238,4 @@ extension PointwiseConvolution: ConvolutionKernel {
     static func prefers(_ pass: ConvolutionPass, _ g: ConvGeometry, on cpu: CPUFeatures) -> Bool {
         cpu.hasWideVectors && !g.isPointwise && g.inputChannels >= 16
     }
-
-    static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
-                        output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm) {
-        forward(input: input, weight: weight, geometry: g, output: output)
-    }
 }
