@@ -45,9 +45,9 @@ test-kernels: deps
 	$(SWIFT) build $(RELEASE_TESTS) --build-tests
 	$(SWIFT) test $(RELEASE_TESTS) --skip-build --filter '$(KERNEL_TESTS)'
 
-# ThreadSanitizer over the compute pool, the FFT plan cache and the parallel convolution schedules (debug build in
-# its own directory; TSAN_TESTS picks the tests).
-TSAN_TESTS ?= CoreTests\.(ParallelTests|FFTPlanCacheTests|ConvolutionTests|TapConvolutionTests)
+# ThreadSanitizer over the compute pool, the lock and cache wrappers, the FFT plan cache and the parallel convolution
+# schedules (debug build in its own directory; TSAN_TESTS picks the tests).
+TSAN_TESTS ?= CoreTests\.(ParallelTests|LockedTests|FFTPlanCacheTests|ConvolutionTests|TapConvolutionTests)
 tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter '$(TSAN_TESTS)'
