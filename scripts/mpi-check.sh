@@ -48,7 +48,7 @@ done
 
 "${MPIRUN[@]}" "$DEEPLENSE" train --method source-only "${RUN[@]}" --epochs 2 --max-iterations 3 --distributed \
     --out "$WORK/two-epochs" >"$WORK/two-epochs.log" 2>&1 || { cat "$WORK/two-epochs.log"; fail "the 2-epoch run failed"; }
-grep -h "collectives" "$WORK/two-epochs.log" | sed 's/.*epoch/epoch/'
+grep -h "collectives" "$WORK/two-epochs.log"
 
 refused() {  # a run that must stop with a one-line reason containing $1
     local expected=$1; shift
@@ -60,4 +60,4 @@ refused() {  # a run that must stop with a one-line reason containing $1
 }
 refused "distributed trains source-only, adda and adabn" --method self-ensemble
 refused "does not split evenly over 2 processes" --method source-only --batch 15 --force
-echo "mpi-check: 2 ranks reproduce one process (source-only, ADDA) within $TOLERANCE; unsplittable runs are refused"
+echo "mpi-check: 2 ranks reproduce one process (source-only within $TOLERANCE, ADDA within $TOLERANCE but 0.1 % of the values); unsplittable runs are refused"
