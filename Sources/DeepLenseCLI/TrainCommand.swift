@@ -56,7 +56,7 @@ public struct TrainCommand: ParsableCommand {
     var initialization: Initialization = .source
     @Option(help: "A source-only run's best.safetensors to start from (default: train one in <out>/source-pretraining).")
     var sourceModel: String?
-    @Option(help: "Adam learning rate of Self-Ensemble, CGDM and AdaMatch started from the source model, cosine-annealed to 0 (default \(Hyperparameters().fineTuningLearningRate)).")
+    @Option(help: "Adam learning rate of Self-Ensemble, CGDM and AdaMatch started from the source model, cosine-annealed to 0 (default \(OptimizerSettings().fineTuningLearningRate)).")
     var fineTuningLearningRate: Float?
     @Option(help: "Epoch selection without target labels: source (held-out source accuracy) or dev (Deep Embedded Validation).")
     var selection: ModelSelection = .sourceValidation
@@ -103,7 +103,7 @@ public struct TrainCommand: ParsableCommand {
         config.maximumIterationsPerEpoch = maxIterations
         config.showProgress = !quiet
         config.initialization = initialization
-        if let fineTuningLearningRate { config.hyperparameters.fineTuningLearningRate = fineTuningLearningRate }
+        if let fineTuningLearningRate { config.hyperparameters.optimizer.fineTuningLearningRate = fineTuningLearningRate }
         config.selection = selection
         config.diagnoseTarget = diagnoseTarget ? true : nil
         config.stepLogInterval = logSteps
