@@ -266,24 +266,26 @@ public enum Experiment {
         var startingModel: EncoderClassifier? = nil
         if fromSource {
             let source = SourceOnly(encoder: try makeBackbone(configuration.backbone, configuration.subSeed(0)),
-                                    classCount: classCount, seed: headSeed, optimizer: settings)
+                                    classCount: classCount, seed: headSeed, optimizerSettings: settings)
             try loadSource(source)
             startingModel = source.model
         }
         let method: UDAMethod
         switch configuration.method {
-        case .sourceOnly: return SourceOnly(encoder: encoder, classCount: classCount, seed: headSeed, optimizer: settings)
+        case .sourceOnly:
+            return SourceOnly(encoder: encoder, classCount: classCount, seed: headSeed, optimizerSettings: settings)
         case .adda:
-            return ADDA(source: startingModel!, seed: configuration.subSeed(4), optimizer: settings, hyperparameters: h.adda)
+            return ADDA(source: startingModel!, seed: configuration.subSeed(4), optimizerSettings: settings,
+                        hyperparameters: h.adda)
         case .adabn: method = AdaBN(encoder: encoder, classCount: classCount, seed: headSeed)
         case .selfEnsemble:
-            method = SelfEnsemble(encoder: encoder, classCount: classCount, seed: headSeed, optimizer: settings,
+            method = SelfEnsemble(encoder: encoder, classCount: classCount, seed: headSeed, optimizerSettings: settings,
                                   hyperparameters: h.selfEnsemble, startsFromSource: fromSource)
         case .cgdm:
-            method = CGDM(encoder: encoder, classCount: classCount, seed: headSeed, optimizer: settings,
+            method = CGDM(encoder: encoder, classCount: classCount, seed: headSeed, optimizerSettings: settings,
                           hyperparameters: h.cgdm, startsFromSource: fromSource)
         case .adamatch:
-            method = AdaMatch(encoder: encoder, classCount: classCount, seed: headSeed, optimizer: settings,
+            method = AdaMatch(encoder: encoder, classCount: classCount, seed: headSeed, optimizerSettings: settings,
                               hyperparameters: h.adamatch, startsFromSource: fromSource)
         }
         if let startingModel { try method.start(from: startingModel) }

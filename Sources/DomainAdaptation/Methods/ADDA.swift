@@ -24,7 +24,8 @@ public final class ADDA: UDAMethod {
     /// - Parameters:
     ///   - source: a trained source model (`SourceOnly.model`); it is not modified.
     ///   - seed: seeds the discriminator.
-    public init(source: EncoderClassifier, seed: UInt64, optimizer settings: OptimizerSettings = OptimizerSettings(),
+    ///   - settings: the weight decay of both optimizers (their learning rates are ADDA's own).
+    public init(source: EncoderClassifier, seed: UInt64, optimizerSettings settings: OptimizerSettings = OptimizerSettings(),
                 hyperparameters: Hyperparameters = Hyperparameters()) {
         sourceEncoder = source.encoder.deepCopy()
         sourceEncoder.freeze()

@@ -45,7 +45,12 @@ public final class CGDM: UDAMethod {
     private let startsFromSource: Bool
     private let seed: UInt64
 
-    public init(encoder: Backbone, classCount: Int, seed: UInt64, optimizer settings: OptimizerSettings = OptimizerSettings(),
+    /// - Parameters:
+    ///   - settings: Adam's learning rates (`learningRate` from scratch, `fineTuningLearningRate` from the source model)
+    ///     and weight decay.
+    ///   - startsFromSource: whether the networks start from a trained source model (`start(from:)`).
+    public init(encoder: Backbone, classCount: Int, seed: UInt64,
+                optimizerSettings settings: OptimizerSettings = OptimizerSettings(),
                 hyperparameters: Hyperparameters = Hyperparameters(), startsFromSource: Bool = false) {
         heads = BiClassifier(featureCount: encoder.featureCount, classCount: classCount, seed: seed)
         model = EncoderClassifier(encoder: encoder, classifier: heads)

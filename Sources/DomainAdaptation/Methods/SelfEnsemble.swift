@@ -29,7 +29,12 @@ public final class SelfEnsemble: UDAMethod {
     private let hyperparameters: Hyperparameters
     private let startsFromSource: Bool
 
-    public init(encoder: Backbone, classCount: Int, seed: UInt64, optimizer settings: OptimizerSettings = OptimizerSettings(),
+    /// - Parameters:
+    ///   - settings: Adam's learning rates (`learningRate` from scratch, `fineTuningLearningRate` from the source model)
+    ///     and weight decay.
+    ///   - startsFromSource: whether the networks start from a trained source model (`start(from:)`).
+    public init(encoder: Backbone, classCount: Int, seed: UInt64,
+                optimizerSettings settings: OptimizerSettings = OptimizerSettings(),
                 hyperparameters: Hyperparameters = Hyperparameters(), startsFromSource: Bool = false) {
         student = EncoderClassifier(encoder: encoder,
                                     classifier: ClassifierHead(featureCount: encoder.featureCount, classCount: classCount, seed: seed))

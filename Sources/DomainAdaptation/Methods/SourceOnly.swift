@@ -15,7 +15,9 @@ public final class SourceOnly: UDAMethod {
     /// - Parameters:
     ///   - encoder: any backbone; its features feed a `ClassifierHead(featureCount, classCount)`.
     ///   - seed: seeds the classifier head.
-    public init(encoder: Backbone, classCount: Int, seed: UInt64, optimizer settings: OptimizerSettings = OptimizerSettings()) {
+    ///   - settings: Adam's `learningRate` (the one-cycle peak) and weight decay.
+    public init(encoder: Backbone, classCount: Int, seed: UInt64,
+                optimizerSettings settings: OptimizerSettings = OptimizerSettings()) {
         model = EncoderClassifier(encoder: encoder,
                                   classifier: ClassifierHead(featureCount: encoder.featureCount, classCount: classCount, seed: seed))
         optimizer = Adam(parameters: model.trainableParameters(), learningRate: settings.learningRate,
