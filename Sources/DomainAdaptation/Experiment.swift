@@ -326,7 +326,8 @@ public enum Experiment {
                     throw CheckpointError.mismatch(path: path, reason: reason)
                 }
                 throw CheckpointError.mismatch(path: path, reason: "it records the hyperparameters in the flat layout of an "
-                    + "earlier deeplense, which cannot be resumed; start the run again with --force")
+                    + "earlier deeplense, which cannot be resumed; start this run again (`train --force`, or remove "
+                    + "its directory)")
             }
         }
     }
