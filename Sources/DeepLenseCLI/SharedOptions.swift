@@ -4,7 +4,8 @@ import Core
 import DomainAdaptation
 import Lensing
 
-/// `--threads` of the commands that compute (`simulate`, `train`, `evaluate`, `compare`).
+/// `--threads` of `simulate`, `evaluate` and `compare` (`train` declares its own, whose help adds that a resume is
+/// bit-identical only with the same count).
 struct ThreadOptions: ParsableArguments {
     @Option(help: "Compute threads (default: all cores).")
     var threads: Int?

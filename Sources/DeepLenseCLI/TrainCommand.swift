@@ -18,7 +18,6 @@ public struct TrainCommand: ParsableCommand {
             Adapting methods start from a source-only model (--init source, the default): the one given by --source-model \
             (a source-only run's best.safetensors, trained with the same seed so that it held out the same source images), \
             or one trained first in <out>/source-pretraining. ADDA and AdaBN always start from a source model.
-            --resume continues bit-identically only with the --threads count the run was trained with.
             """)
 
     @Option(help: "Method: \(MethodKind.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -51,7 +50,8 @@ public struct TrainCommand: ParsableCommand {
     var validationFraction: Double = 0.1
     @Option(help: "Cap on iterations per epoch (for quick runs).")
     var maxIterations: Int?
-    @OptionGroup var threadOptions: ThreadOptions
+    @Option(help: "Compute threads (default: all cores). Bit-identical resumes need the same count.")
+    var threads: Int?
     @OptionGroup var adaptation: AdaptationProtocolOptions
     @Option(help: "A source-only run's best.safetensors to start from (default: train one in <out>/source-pretraining).")
     var sourceModel: String?
@@ -70,6 +70,7 @@ public struct TrainCommand: ParsableCommand {
             throw ValidationError("--validation-fraction must lie in (0, 1): model selection needs held-out source images")
         }
         try requireKnownBackbone(backbone)
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if resume && force { throw ValidationError("--resume continues a run and --force replaces it: give one of them") }
         if let fineTuningLearningRate, !(fineTuningLearningRate > 0 && fineTuningLearningRate < 1) {
             throw ValidationError("--fine-tuning-learning-rate must lie in (0, 1), got \(fineTuningLearningRate)")
@@ -79,7 +80,7 @@ public struct TrainCommand: ParsableCommand {
     }
 
     public func run() throws {
-        threadOptions.apply()
+        if let threads { ComputeThreads.count = threads }
         let sourceData = try openDataset(source, prefix: sourcePrefix, split: .train, option: "--source")
         let targetDirectory = try existingDirectory(target, option: "--target")
         let targetData = try openDataset(target, prefix: targetPrefix, split: .train, option: "--target")

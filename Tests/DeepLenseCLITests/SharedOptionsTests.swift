@@ -37,7 +37,7 @@ import Testing
     }
 
     /// `--threads 0` is a usage error in every command that has `--threads` (none reaches the thread pool's
-    /// precondition).
+    /// precondition): the `ThreadOptions` group and `train`'s own option.
     @Test(arguments: [["simulate", "--count", "3", "--out", "/tmp/x"], train, ["evaluate", "--run", "/tmp/r", "--data", "/tmp/d"],
                       ["compare", "--out", "/tmp/c"]])
     func threadCountIsChecked(arguments: [String]) {
@@ -45,7 +45,7 @@ import Testing
             _ = try DeepLense.parseAsRoot(arguments + ["--threads", "0"])
             Issue.record("`deeplense \(arguments.joined(separator: " ")) --threads 0` was accepted")
         } catch {
-            #expect(DeepLense.message(for: error).contains("--threads must be at least 1, got 0"))
+            #expect(DeepLense.message(for: error).contains("--threads must be at least 1"))
             #expect(DeepLense.exitCode(for: error) == .validationFailure)
         }
     }
