@@ -1,5 +1,3 @@
-import Foundation
-
 /// The Adam settings every method shares, with the DeepLense reference values as defaults (DESIGN.md section 4).
 public struct OptimizerSettings: Codable, Equatable, Sendable {
     /// Adam learning rate of supervised training (SourceOnly, ADDA's pretraining) and of Self-Ensemble, CGDM,
@@ -128,51 +126,5 @@ public struct MethodHyperparameters: Codable, Equatable, Sendable {
         add(.cgdm, cgdm)
         add(.adamatch, adamatch)
         return result
-    }
-}
-
-/// A value decoded with its synthesized decoder (every key it needs present) that also refuses keys it does not
-/// know, so a misspelt or foreign key is an error instead of being dropped.
-struct ExactlyDecoded<Value: Codable>: Decodable {
-    let value: Value
-
-    init(from decoder: Decoder) throws {
-        value = try Value(from: decoder)
-        let given = try decoder.container(keyedBy: AnyCodingKey.self).allKeys.map(\.stringValue)
-        let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(value)) as? [String: Any] ?? [:]
-        try rejectUnknownKeys(given, known: Array(encoded.keys), decoder: decoder)
-    }
-}
-
-private func rejectUnknownKeys(_ given: [String], known: [String], decoder: Decoder) throws {
-    let unknown = given.filter { !known.contains($0) }.sorted()
-    guard !unknown.isEmpty else { return }
-    let text = "unknown key\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")) "
-        + "(known: \(known.sorted().joined(separator: ", ")))"
-    throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: decoder.codingPath, debugDescription: text))
-}
-
-struct AnyCodingKey: CodingKey {
-    let stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { return nil }
-}
-
-extension DecodingError {
-    /// One line naming the dotted key path the error is about (`hyperparameters.cgdm.numK is missing`).
-    var summary: String {
-        func path(_ keys: [CodingKey]) -> String {
-            keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch self {
-        case let .keyNotFound(key, context): return "\(path(context.codingPath + [key])) is missing"
-        case let .valueNotFound(_, context): return "\(path(context.codingPath)) has no value"
-        case let .typeMismatch(type, context): return "\(path(context.codingPath)) is not a valid \(type)"
-        case let .dataCorrupted(context):
-            let place = path(context.codingPath)
-            return place.isEmpty ? context.debugDescription : "\(place): \(context.debugDescription)"
-        @unknown default: return "\(self)"
-        }
     }
 }
