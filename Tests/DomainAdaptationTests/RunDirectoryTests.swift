@@ -117,7 +117,7 @@ import Testing
     }
 
     /// A checkpoint whose options hold the hyperparameters as one flat entry (earlier versions) is refused with that
-    /// reason, even though its run.json (migrated) agrees.
+    /// reason, even though its run.json agrees.
     @Test func resumeOfAFlatLayoutCheckpointIsRefused() throws {
         let directory = temporaryDirectory()
         try run(configuration(epochs: 2), in: directory)
