@@ -12,7 +12,7 @@ RELEASE = $(SWIFT) build -c release $(NATIVE)
 RELEASE_BIN = $(shell $(RELEASE) --show-bin-path)
 DEMO_OUT ?= out/demo
 
-.PHONY: deps demo test test-debug test-kernels tsan bench notebooks build-release fuzz slurm-check
+.PHONY: deps demo test test-debug test-kernels tsan bench notebooks build-release fuzz slurm-check mpi-deps mpi-check
 
 deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -45,9 +45,9 @@ test-kernels: deps
 	$(SWIFT) build $(RELEASE_TESTS) --build-tests
 	$(SWIFT) test $(RELEASE_TESTS) --skip-build --filter '$(KERNEL_TESTS)'
 
-# ThreadSanitizer over the compute pool, the FFT plan cache and the parallel convolution schedules (debug build in
-# its own directory; TSAN_TESTS picks the tests).
-TSAN_TESTS ?= CoreTests\.(ParallelTests|FFTPlanCacheTests|ConvolutionTests|TapConvolutionTests)
+# ThreadSanitizer over the compute pool, the lock and cache wrappers, the FFT plan cache and the parallel convolution
+# schedules (debug build in its own directory; TSAN_TESTS picks the tests).
+TSAN_TESTS ?= CoreTests\.(ParallelTests|LockedTests|FFTPlanCacheTests|ConvolutionTests|TapConvolutionTests)
 tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter '$(TSAN_TESTS)'
@@ -56,6 +56,18 @@ tsan: deps
 # and jq if missing), checked against the serial comparison. CI runs it after the tests.
 slurm-check: build-release
 	scripts/slurm-grid-check.sh $(RELEASE_BIN)/deeplense
+
+# Data-parallel training over Open MPI (package trait MPI): installs libopenmpi-dev and openmpi-bin if missing, builds
+# deeplense with MPI in its own directory, and checks 2 ranks against one process (scripts/mpi-check.sh).
+MPI_PACKAGES := libopenmpi-dev openmpi-bin
+MPI_RELEASE = $(SWIFT) build -c release $(NATIVE) --traits MPI --scratch-path .build-mpi
+
+mpi-deps: deps
+	@$(MAKE) --no-print-directory deps SYSTEM_PACKAGES="$(MPI_PACKAGES)"
+
+mpi-check: mpi-deps
+	$(MPI_RELEASE) --product deeplense
+	scripts/mpi-check.sh "$$($(MPI_RELEASE) --show-bin-path)/deeplense"
 
 # Mutation fuzzing of the file parsers (.npy header and data, safetensors, checkpoints), FUZZ_CASES mutated inputs
 # each (the test suite runs a few hundred). A crash or hang leaves the input in $(FUZZ_ARTIFACTS).

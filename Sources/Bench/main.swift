@@ -23,6 +23,14 @@ enum BenchRegistry {
 
 OpenBLASCore.preferAVX512Kernels()
 AllocatorTuning.apply()
+if CommandLine.arguments.contains("--data-parallel") {
+    #if MPI
+    runDataParallelBench(arguments: CommandLine.arguments)
+    #else
+    FileHandle.standardError.write(Data("Bench: --data-parallel needs a build with the MPI trait (swift build --traits MPI)\n".utf8))
+    exit(2)
+    #endif
+}
 let options = BenchOptions.parse(Array(CommandLine.arguments.dropFirst()))
 if let threads = options.threads { ComputeThreads.count = threads }
 var cases = BenchRegistry.all

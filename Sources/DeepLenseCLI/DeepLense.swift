@@ -6,7 +6,7 @@ public struct DeepLense: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "deeplense",
         abstract: "Rotation-equivariant CNNs and unsupervised domain adaptation for strong-lensing images.",
-        subcommands: [SimulateCommand.self, LensEvalCommand.self, InspectCommand.self, TrainCommand.self, EvaluateCommand.self, EquivarianceCommand.self, BackbonesCommand.self, FeaturesCommand.self, ExportCommand.self, CompareCommand.self, StrengthCommand.self])
+        subcommands: [SimulateCommand.self, LensEvalCommand.self, InspectCommand.self, TrainCommand.self, EvaluateCommand.self, EquivarianceCommand.self, BackbonesCommand.self, FeaturesCommand.self, ExportCommand.self, CompareCommand.self, StrengthCommand.self, DiffCommand.self])
 
     public init() {}
 

@@ -4,6 +4,9 @@ import Core
 import DomainAdaptation
 import Foundation
 import Lensing
+#if MPI
+import MPIBackend
+#endif
 
 extension MethodKind: ExpressibleByArgument {}
 
@@ -61,6 +64,13 @@ public struct TrainCommand: ParsableCommand {
     var logSteps: Int?
     @Flag(help: "No progress bar or epoch lines.")
     var quiet = false
+    @Flag(help: ArgumentHelp("Data-parallel training over the MPI processes this command runs in (mpirun -np K or srun --mpi=pmix).",
+                             discussion: "Each process takes its share of every batch (--batch is the global batch, a multiple of the "
+                                + "process count); gradients are averaged and batch normalisation uses the statistics of the whole "
+                                + "batch, so the run follows a one-process run with the same batch. Rank 0 writes the run directory, "
+                                + "which must be on a file system every process sees. Methods: source-only, adda, adabn. Needs a "
+                                + "deeplense built with the MPI trait."))
+    var distributed = false
 
     public init() {}
 
@@ -77,9 +87,37 @@ public struct TrainCommand: ParsableCommand {
         }
         if let logSteps, logSteps < 1 { throw ValidationError("--log-steps must be at least 1, got \(logSteps)") }
         if let maxIterations, maxIterations < 1 { throw ValidationError("--max-iterations must be at least 1, got \(maxIterations)") }
+        if distributed {
+            #if !MPI
+            throw ValidationError("--distributed needs a deeplense built with MPI: install libopenmpi-dev and build with "
+                + "`swift build -c release --traits MPI --product deeplense` (README, \"Training over MPI\")")
+            #endif
+            guard [.sourceOnly, .adda, .adabn].contains(method) else {
+                throw ValidationError("--distributed trains source-only, adda and adabn; \(method.rawValue)'s losses use statistics "
+                    + "of the whole batch beyond batch normalisation and do not split over processes")
+            }
+        }
     }
 
     public func run() throws {
+        guard distributed else { return try train(group: .singleProcess()) }
+        #if MPI
+        let mpi = try MPICommunicator()
+        if threads == nil { ComputeThreads.count = ComputeThreads.perProcess(localProcesses: mpi.localSize) }
+        do {
+            try train(group: DataParallelGroup(mpi))
+        } catch {
+            guard mpi.size > 1 else { mpi.finalize(); throw error }
+            // one rank failing would leave the others waiting in a collective: report and stop them all
+            let (text, code) = DeepLense.report(error)
+            FileHandle.standardError.write(Data("rank \(mpi.rank): \(text)\n".utf8))
+            mpi.abort(code: code == 0 ? 1 : code)
+        }
+        mpi.finalize()
+        #endif
+    }
+
+    private func train(group: DataParallelGroup) throws {
         if let threads { ComputeThreads.count = threads }
         let sourceData = try openDataset(source, prefix: sourcePrefix, split: .train, option: "--source")
         let targetDirectory = try existingDirectory(target, option: "--target")
@@ -107,7 +145,9 @@ public struct TrainCommand: ParsableCommand {
             config.sourceModel = URL(fileURLWithPath: sourceModel).standardizedFileURL.path
         }
         let result = try Experiment.run(config, source: sourceData, target: targetData, targetTest: targetTest,
-                                        runDirectory: URL(fileURLWithPath: out, isDirectory: true), resume: resume, force: force)
+                                        runDirectory: URL(fileURLWithPath: out, isDirectory: true), resume: resume, force: force,
+                                        group: group)
+        guard group.isLeader else { return }
         let t = result.training
         let devChoice = t.devSelectedEpoch.map { ", DEV picks epoch \($0)" } ?? ""
         print(String(format: "%@ on %@: selected epoch %d of %d by %@ (held-out source picks epoch %d, accuracy %.2f%%%@)%@",

@@ -138,8 +138,14 @@ public enum Experiment {
     /// `roc_curves.svg`. Methods that start from a source model (`startsFromSource`) load
     /// `configuration.sourceModel`, or else first train a source-only model in `runDirectory/source-pretraining` (same
     /// epochs, same held-out split and selection rule) and start from its selected weights.
+    ///
+    /// Over a data-parallel `group` of several ranks every rank calls `run` with the same arguments and trains its
+    /// shard of each batch (`Trainer.group`); rank 0 alone locks the run directory, writes its files and evaluates the
+    /// target test set (the other ranks return without `targetMetrics`). The run directory must be on a file system
+    /// every rank sees, since every rank reads the checkpoints of a resume.
     public static func run(_ configuration: ExperimentConfiguration, source: LabeledImages, target: LabeledImages,
                            targetTest: LabeledImages? = nil, runDirectory: URL, resume: Bool = false, force: Bool = false,
+                           group: DataParallelGroup = .singleProcess(),
                            makeBackbone: BackboneBuilder = factoryBackbone) throws -> RunResult {
         guard source.classCount == target.classCount else {
             throw ValidationFailure("source has \(source.classCount) classes, target \(target.classCount)")
@@ -160,30 +166,38 @@ public enum Experiment {
             throw ValidationFailure("holding out \(Int(configuration.validationFraction * 100)) % of \(source.count) source images "
                 + "for validation leaves none to train on: lower --validation-fraction or add images")
         }
-        let lock = try RunLock(acquiring: runDirectory)
-        defer { lock.release() }
         let configURL = runDirectory.appendingPathComponent("run.json")
         var configuration = configuration
         configuration.computeThreads = ComputeThreads.count
         configuration.blasCore = OpenBLASCore.name
         configuration.imageShape = source.imageShape
-        let removed = RunDirectory.removeOrphanTemporaries(in: runDirectory)
-        if !removed.isEmpty, configuration.showProgress {
-            log("removed the temporary files of interrupted writes in \(runDirectory.path): \(removed.joined(separator: ", "))")
-        }
         var pre = configuration
         pre.method = .sourceOnly
         let pretrainingDirectory = runDirectory.appendingPathComponent("source-pretraining")
-        if resume {
-            try checkResumable(configuration, pretraining: pre, runDirectory: runDirectory, pretrainingDirectory: pretrainingDirectory)
-        } else {
-            let existing = RunDirectory.existingRunFiles(in: runDirectory)
-            if !existing.isEmpty {
-                guard force else { throw RunDirectoryError.existingRun(path: runDirectory.path, files: existing) }
-                try RunDirectory.removeOutputs(in: runDirectory)
+        // every rank checks before rank 0 writes anything, and all start or none does
+        var lock: RunLock? = nil
+        defer { lock?.release() }
+        var replacesRun = false
+        try group.agreeToStart {
+            if group.isLeader { lock = try RunLock(acquiring: runDirectory) }
+            if resume {
+                try checkResumable(configuration, pretraining: pre, runDirectory: runDirectory, pretrainingDirectory: pretrainingDirectory)
+            } else {
+                let existing = RunDirectory.existingRunFiles(in: runDirectory)
+                if !existing.isEmpty {
+                    guard force else { throw RunDirectoryError.existingRun(path: runDirectory.path, files: existing) }
+                    replacesRun = true
+                }
             }
         }
-        try writeJSON(configuration, to: configURL)
+        if group.isLeader {
+            let removed = RunDirectory.removeOrphanTemporaries(in: runDirectory)
+            if !removed.isEmpty, configuration.showProgress {
+                log("removed the temporary files of interrupted writes in \(runDirectory.path): \(removed.joined(separator: ", "))")
+            }
+            if replacesRun { try RunDirectory.removeOutputs(in: runDirectory) }
+        }
+        if group.isLeader { try writeJSON(configuration, to: configURL) }
         let method = try makeMethod(configuration, classCount: source.classCount, makeBackbone: makeBackbone) { sourceOnly in
             if let path = configuration.sourceModel {
                 try Checkpoint.loadModel(into: sourceOnly, from: URL(fileURLWithPath: path))
@@ -191,15 +205,20 @@ public enum Experiment {
             }
             let trainer = Trainer(method: sourceOnly, configuration: pre.trainer, runDirectory: pretrainingDirectory)
             trainer.runOptions = pre.checkpointOptions
+            trainer.group = group
             let summary = try trainer.fit(sourceTraining: split.training, sourceValidation: split.validation,
                                           targetTraining: target, resume: resume)
-            try Checkpoint.loadModel(into: sourceOnly, from: summary.bestModel)
+            try group.afterLeaderWrote { try Checkpoint.loadModel(into: sourceOnly, from: summary.bestModel) }
         }
         let trainer = Trainer(method: method, configuration: configuration.trainer, runDirectory: runDirectory)
         trainer.runOptions = configuration.checkpointOptions
+        trainer.group = group
         let summary = try trainer.fit(sourceTraining: split.training, sourceValidation: split.validation,
                                       targetTraining: target, targetDiagnostic: configuration.diagnoseTarget == true ? targetTest : nil,
                                       resume: resume)
+        guard group.isLeader else {
+            return RunResult(configuration: configuration, runDirectory: runDirectory, training: summary.state, targetMetrics: nil)
+        }
         try writeJSON(summary.state.history, to: runDirectory.appendingPathComponent("history.json"))
         try Data(EvaluationPlots.trainingCurvesSVG(summary.state.history, title: "\(configuration.method.rawValue) on \(configuration.backbone)").utf8)
             .write(to: runDirectory.appendingPathComponent("training_curves.svg"), options: .atomic)

@@ -166,4 +166,18 @@ private func variance(_ values: [Float]) -> Double {
         #expect(GlobalAvgPool()(x).shape == [2, 3])
         #expect((MaxPool2D(kernelSize: 3, stride: 2).deepCopy() as MaxPool2D).stride == 2)
     }
+
+    /// `Pool2D` reduces by its kind; the max and average layers are its two kinds and keep their type and settings
+    /// through a deep copy.
+    @Test func pool2DLayersShareOneImplementation() {
+        let x = testTensor([2, 3, 7, 7], seed: 16, requiresGrad: false)
+        #expect(Pool2D(.max, kernelSize: 3, stride: 2, padding: 1)(x).scalars == x.maxPool2d(kernelSize: 3, stride: 2, padding: 1).scalars)
+        #expect(Pool2D(.average, kernelSize: 2)(x).scalars == x.avgPool2d(kernelSize: 2).scalars)
+        #expect(x.pool2d(.average, kernelSize: 3, stride: 1, padding: 1).scalars == x.avgPool2d(kernelSize: 3, stride: 1, padding: 1).scalars)
+        #expect(MaxPool2D(kernelSize: 2).kind == .max && AvgPool2D(kernelSize: 2).kind == .average)
+        let copy: AvgPool2D = AvgPool2D(kernelSize: 3, stride: 1, padding: 1).deepCopy()
+        #expect(copy.kind == .average && copy.kernelSize == 3 && copy.stride == 1 && copy.padding == 1)
+        let plain: Pool2D = Pool2D(.max, kernelSize: 4).deepCopy()
+        #expect(plain.kind == .max && plain.stride == 4)
+    }
 }

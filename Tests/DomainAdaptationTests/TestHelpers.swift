@@ -84,6 +84,7 @@ final class HookedSourceOnly: UDAMethod {
     var predictionModules: [(name: String, module: Module)] { inner.predictionModules }
     var predictor: EncoderClassifier { inner.predictor }
     var usesTargetNormalization: Bool { false }
+    var supportsDataParallelTraining: Bool { true }
     var encoder: TinyBackbone { inner.model.encoder as! TinyBackbone }
     func start(from source: EncoderClassifier) throws { try inner.start(from: source) }
     func prepare(totalIterations: Int, targetImages: LabeledImages, batchSize: Int) {

@@ -59,9 +59,19 @@ package protocol ConvolutionKernel {
 
     /// `output = conv(input, weight)` without bias; `output` is fully written.
     static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
-                        output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm)
+                        output: UnsafeMutablePointer<Float>)
 
     /// Overwrites the non-nil gradients of `sum(gradOutput * conv(input, weight))`, which the router sent here.
+    static func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+                         geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?,
+                         gradWeight: UnsafeMutablePointer<Float>?)
+
+    /// `forward` as the router runs it, with the algorithm the caller asked for: a kernel with variants picks one by
+    /// it (FFT transform sizes); the others take the plain `forward`.
+    static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
+                        output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm)
+
+    /// `backward` as the router runs it, with the algorithm the caller asked for (see the `forward` with `algorithm`).
     static func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
                          geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?,
                          gradWeight: UnsafeMutablePointer<Float>?, algorithm: ConvAlgorithm)
@@ -72,13 +82,25 @@ extension ConvolutionKernel {
     package static var name: String { "\(Self.self)" }
 
     static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
-                        output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm) {
+                        output: UnsafeMutablePointer<Float>) {
         preconditionFailure("\(Self.self) does not compute forward passes")
     }
 
     static func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
                          geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?,
-                         gradWeight: UnsafeMutablePointer<Float>?, algorithm: ConvAlgorithm) {
+                         gradWeight: UnsafeMutablePointer<Float>?) {
         preconditionFailure("\(Self.self) does not compute gradients")
+    }
+
+    static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
+                        output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm) {
+        forward(input: input, weight: weight, geometry: g, output: output)
+    }
+
+    static func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+                         geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?,
+                         gradWeight: UnsafeMutablePointer<Float>?, algorithm: ConvAlgorithm) {
+        backward(input: input, weight: weight, gradOutput: gradOutput, geometry: g, gradInput: gradInput,
+                 gradWeight: gradWeight)
     }
 }

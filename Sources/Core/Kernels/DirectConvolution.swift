@@ -100,10 +100,10 @@ enum DirectConvolution {
     }
 
     /// Plans by geometry; emptied past 2^22 output pixels in total (2 x 8 bytes each).
-    private static let plans = PlanCache<Plan>(limit: 1 << 22, size: { $0.pixelInput.count }, make: Plan.init)
+    private static let plans = LockedCache<ConvGeometry, Plan>(limit: 1 << 22, size: { $0.pixelInput.count })
 
     /// The cached plan for `g`.
-    static func plan(_ g: ConvGeometry) -> Plan { plans.plan(g) }
+    static func plan(_ g: ConvGeometry) -> Plan { plans.value(for: g) { Plan(g) } }
 
     // MARK: Layouts
 
@@ -364,16 +364,11 @@ extension DirectConvolution: ConvolutionKernel {
         cpu.hasWideVectors && g.batch > 0 && g.kernelHeight * g.kernelWidth > 1 && g.inputChannels >= 16
     }
 
-    static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
-                        output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm) {
-        forward(input: input, weight: weight, geometry: g, output: output)
-    }
-
     /// Weight gradients by `DirectWeightGradient`, input gradients by `inputGradient`; with both and `Cout` a multiple
     /// of `DirectWeightGradient.tileOutputs`, the two share one channels-last copy of `gradOutput`.
     static func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
                          geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?,
-                         gradWeight: UnsafeMutablePointer<Float>?, algorithm: ConvAlgorithm) {
+                         gradWeight: UnsafeMutablePointer<Float>?) {
         let cout = g.outputChannels, plane = g.outputPlane
         if let gradWeight, let gradInput, cout % DirectWeightGradient.tileOutputs == 0 {
             ScratchPool.withBuffer(count: g.batch * plane * cout) { dy in

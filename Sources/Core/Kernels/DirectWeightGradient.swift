@@ -72,10 +72,10 @@ enum DirectWeightGradient {
     }
 
     /// Plans by geometry; emptied past 2^23 valid (tap, pixel) pairs in total.
-    private static let plans = PlanCache<Plan>(limit: 1 << 23, size: { $0.validPixels.count }, make: Plan.init)
+    private static let plans = LockedCache<ConvGeometry, Plan>(limit: 1 << 23, size: { $0.validPixels.count })
 
     /// The cached plan for `g`.
-    static func plan(_ g: ConvGeometry) -> Plan { plans.plan(g) }
+    static func plan(_ g: ConvGeometry) -> Plan { plans.value(for: g) { Plan(g) } }
 
     /// Overwrites `gradWeight` (`[Cout, Cin, kh, kw]`) with the gradient of `sum(gradOutput * conv(input, W))`.
     /// `channelsLastGradOutput`, when given (only for `Cout` a multiple of 32), is `gradOutput` already in

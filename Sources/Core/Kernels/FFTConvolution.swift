@@ -387,6 +387,20 @@ extension FFTConvolution: ConvolutionKernel {
         return cheapest(g)!
     }
 
+    /// The forward with the cheapest plan.
+    static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
+                        output: UnsafeMutablePointer<Float>) {
+        forward(input: input, weight: weight, geometry: g, output: output, algorithm: .automatic)
+    }
+
+    /// The backward with the cheapest plan.
+    static func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+                         geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?,
+                         gradWeight: UnsafeMutablePointer<Float>?) {
+        backward(input: input, weight: weight, gradOutput: gradOutput, geometry: g, gradInput: gradInput,
+                 gradWeight: gradWeight, algorithm: .automatic)
+    }
+
     static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
                         output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm) {
         forward(plan(for: g, algorithm: algorithm), input: input, weight: weight, output: output)

@@ -230,7 +230,7 @@ extension FewChannelWeightGradient: ConvolutionKernel {
 
     static func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
                          geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?,
-                         gradWeight: UnsafeMutablePointer<Float>?, algorithm: ConvAlgorithm) {
+                         gradWeight: UnsafeMutablePointer<Float>?) {
         precondition(gradInput == nil, "FewChannelWeightGradient computes weight gradients only")
         if let gradWeight { compute(input: input, gradOutput: gradOutput, geometry: g, gradWeight: gradWeight) }
     }

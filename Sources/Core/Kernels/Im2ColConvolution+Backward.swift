@@ -5,8 +5,7 @@ extension Im2ColConvolution {
     /// `gradWeight` `[Cout, Cin, kh, kw]`.
     static func backward(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
-        geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?, gradWeight: UnsafeMutablePointer<Float>?,
-        algorithm: ConvAlgorithm
+        geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?, gradWeight: UnsafeMutablePointer<Float>?
     ) {
         let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane
         if g.isPointwise && plane >= pointwiseDirectPlane {
@@ -114,31 +113,24 @@ extension Im2ColConvolution {
         geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?, gradWeight: UnsafeMutablePointer<Float>?
     ) {
         let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane
-        let chunk = imagesPerChunk(g)
-        let columnCount = k * chunk * plane
-        ScratchPool.withBuffer(count: columnCount + (chunk > 1 ? cout * chunk * plane : 0)) { work in
-            let columns = work, staging = work + columnCount
-            var first = 0
-            while first < g.batch {
-                let count = min(chunk, g.batch - first), width = count * plane
-                let dy: UnsafePointer<Float>
-                if count == 1 {
-                    dy = gradOutput + first * cout * plane
-                } else {
-                    gatherChunk(gradOutput, into: staging, firstImage: first, imageCount: count, channels: cout, plane: plane)
-                    dy = UnsafePointer(staging)
-                }
-                if let gradWeight {
-                    Im2Col.unfoldImagesInParallel(input, g, first: first, count: count, into: columns)
-                    Gemm.multiply(transposeB: true, m: cout, n: k, k: width, a: dy, lda: width, b: columns, ldb: width,
-                                  beta: first == 0 ? 0 : 1, c: gradWeight, ldc: k)
-                }
-                if let gradInput {
-                    Gemm.multiply(transposeA: true, m: k, n: width, k: cout, a: weight, lda: k, b: dy, ldb: width,
-                                  c: columns, ldc: width)
-                    Im2Col.foldImagesInParallel(columns, g, first: first, count: count, into: gradInput)
-                }
-                first += count
+        forEachImageChunk(g) { first, count, columns, staging in
+            let width = count * plane
+            let dy: UnsafePointer<Float>
+            if count == 1 {
+                dy = gradOutput + first * cout * plane
+            } else {
+                gatherChunk(gradOutput, into: staging, firstImage: first, imageCount: count, channels: cout, plane: plane)
+                dy = UnsafePointer(staging)
+            }
+            if let gradWeight {
+                Im2Col.unfoldImagesInParallel(input, g, first: first, count: count, into: columns)
+                Gemm.multiply(transposeB: true, m: cout, n: k, k: width, a: dy, lda: width, b: columns, ldb: width,
+                              beta: first == 0 ? 0 : 1, c: gradWeight, ldc: k)
+            }
+            if let gradInput {
+                Gemm.multiply(transposeA: true, m: k, n: width, k: cout, a: weight, lda: k, b: dy, ldb: width,
+                              c: columns, ldc: width)
+                Im2Col.foldImagesInParallel(columns, g, first: first, count: count, into: gradInput)
             }
         }
     }

@@ -74,7 +74,7 @@ enum Im2ColConvolution: ConvolutionKernel {
 
     /// `output = conv(input, weight)` (no bias); `output` may be uninitialised, it is fully written.
     static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
-                        output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm) {
+                        output: UnsafeMutablePointer<Float>) {
         let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane
         if g.isPointwise && plane >= pointwiseDirectPlane {
             for n in 0..<g.batch {
@@ -138,19 +138,30 @@ enum Im2ColConvolution: ConvolutionKernel {
         output: UnsafeMutablePointer<Float>
     ) {
         let cout = g.outputChannels, k = g.patchSize, plane = g.outputPlane
-        let chunk = imagesPerChunk(g)
-        let columnCount = k * chunk * plane
-        ScratchPool.withBuffer(count: columnCount + (chunk > 1 ? cout * chunk * plane : 0)) { work in
-            let columns = work, staging = work + columnCount
+        forEachImageChunk(g) { first, count, columns, staging in
+            let width = count * plane
+            Im2Col.unfoldImagesInParallel(input, g, first: first, count: count, into: columns)
+            let target = count == 1 ? output + first * cout * plane : staging
+            Gemm.multiply(m: cout, n: width, k: k, a: weight, lda: k, b: columns, ldb: width, c: target, ldc: width)
+            if count > 1 {
+                scatterChunk(staging, into: output, firstImage: first, imageCount: count, channels: cout, plane: plane)
+            }
+        }
+    }
+
+    /// Runs `body(first, count, columns, staging)` over the batch in order, `imagesPerChunk(g)` images at a time, with
+    /// scratch for a chunk's columns `[k, count * plane]` and, when chunks hold several images, a staging matrix
+    /// `[Cout, count * plane]`.
+    static func forEachImageChunk(
+        _ g: ConvGeometry,
+        _ body: (_ first: Int, _ count: Int, _ columns: UnsafeMutablePointer<Float>, _ staging: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let chunk = imagesPerChunk(g), plane = g.outputPlane, columnCount = g.patchSize * chunk * plane
+        ScratchPool.withBuffer(count: columnCount + (chunk > 1 ? g.outputChannels * chunk * plane : 0)) { work in
             var first = 0
             while first < g.batch {
-                let count = min(chunk, g.batch - first), width = count * plane
-                Im2Col.unfoldImagesInParallel(input, g, first: first, count: count, into: columns)
-                let target = count == 1 ? output + first * cout * plane : staging
-                Gemm.multiply(m: cout, n: width, k: k, a: weight, lda: k, b: columns, ldb: width, c: target, ldc: width)
-                if count > 1 {
-                    scatterChunk(staging, into: output, firstImage: first, imageCount: count, channels: cout, plane: plane)
-                }
+                let count = min(chunk, g.batch - first)
+                body(first, count, work, work + columnCount)
                 first += count
             }
         }
@@ -161,10 +172,8 @@ enum Im2ColConvolution: ConvolutionKernel {
         _ staging: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
         firstImage: Int, imageCount: Int, channels: Int, plane: Int
     ) {
-        let width = imageCount * plane
-        parallelFor(imageCount * channels, minimumChunk: 16) { item in
-            let b = item / channels, c = item - b * channels
-            VectorMath.copy(output + ((firstImage + b) * channels + c) * plane, staging + c * width + b * plane, plane)
+        forEachChunkPlane(firstImage: firstImage, imageCount: imageCount, channels: channels, plane: plane) { chunk, images in
+            VectorMath.copy(output + images, staging + chunk, plane)
         }
     }
 
@@ -173,10 +182,21 @@ enum Im2ColConvolution: ConvolutionKernel {
         _ source: UnsafePointer<Float>, into staging: UnsafeMutablePointer<Float>,
         firstImage: Int, imageCount: Int, channels: Int, plane: Int
     ) {
+        forEachChunkPlane(firstImage: firstImage, imageCount: imageCount, channels: channels, plane: plane) { chunk, images in
+            VectorMath.copy(staging + chunk, source + images, plane)
+        }
+    }
+
+    /// Calls `body(chunkOffset, imagesOffset)` in parallel for every (image, channel) plane of a chunk: its offset in
+    /// the chunk matrix `[Cout, chunk * plane]` and in the images `[N, Cout, plane]`.
+    @inline(__always)
+    private static func forEachChunkPlane(
+        firstImage: Int, imageCount: Int, channels: Int, plane: Int, _ body: (Int, Int) -> Void
+    ) {
         let width = imageCount * plane
         parallelFor(imageCount * channels, minimumChunk: 16) { item in
             let b = item / channels, c = item - b * channels
-            VectorMath.copy(staging + c * width + b * plane, source + ((firstImage + b) * channels + c) * plane, plane)
+            body(c * width + b * plane, ((firstImage + b) * channels + c) * plane)
         }
     }
 }

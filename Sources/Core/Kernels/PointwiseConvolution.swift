@@ -101,10 +101,10 @@ enum PointwiseConvolution {
     }
 
     /// Plans by geometry; emptied past 2^18 blocks in total.
-    private static let plans = PlanCache<Plan>(limit: 1 << 18, size: { $0.blocks }, make: Plan.init)
+    private static let plans = LockedCache<ConvGeometry, Plan>(limit: 1 << 18, size: { $0.blocks })
 
     /// The cached plan for `g`.
-    static func plan(_ g: ConvGeometry) -> Plan { plans.plan(g) }
+    static func plan(_ g: ConvGeometry) -> Plan { plans.value(for: g) { Plan(g) } }
 
     /// `output = conv(input, weight)` (no bias) for a 1x1 `g`; `output` is fully written. Shapes as in
     /// `ConvolutionKernel`.
@@ -237,10 +237,5 @@ extension PointwiseConvolution: ConvolutionKernel {
     /// CPUs with wide vectors.
     static func prefers(_ pass: ConvolutionPass, _ g: ConvGeometry, on cpu: CPUFeatures) -> Bool {
         cpu.hasWideVectors && !g.isPointwise && g.inputChannels >= 16
-    }
-
-    static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
-                        output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm) {
-        forward(input: input, weight: weight, geometry: g, output: output)
     }
 }

@@ -9,31 +9,24 @@ enum PoolingKernels {
         _ input: UnsafePointer<Float>, _ g: ConvGeometry, planes: Int,
         output: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>
     ) {
-        let h = g.height, w = g.width, ho = g.outputHeight, wo = g.outputWidth
-        let k = g.kernelHeight, s = g.stride, p = g.padding
-        if s <= 2 {
+        if g.stride <= 2 {
             maxForwardRows(input, g, planes: planes, output: output, argmax: argmax)
             return
         }
+        let h = g.height, w = g.width
         parallelFor(planes) { plane in
             let x = input + plane * h * w
-            var o = plane * ho * wo
-            for oh in 0..<ho {
-                let h0 = max(oh * s - p, 0), h1 = min(oh * s - p + k, h)
-                for ow in 0..<wo {
-                    let w0 = max(ow * s - p, 0), w1 = min(ow * s - p + k, w)
-                    var best = -Float.infinity, index = h0 * w + w0
-                    for ih in h0..<h1 {
-                        let row = x + ih * w
-                        for iw in w0..<w1 where row[iw] > best || row[iw].isNaN {
-                            best = row[iw]
-                            index = ih * w + iw
-                        }
+            forEachWindow(g, plane: plane) { o, rows, columns in
+                var best = -Float.infinity, index = rows.lowerBound * w + columns.lowerBound
+                for ih in rows {
+                    let row = x + ih * w
+                    for iw in columns where row[iw] > best || row[iw].isNaN {
+                        best = row[iw]
+                        index = ih * w + iw
                     }
-                    output[o] = best
-                    argmax[o] = Int32(index)
-                    o += 1
                 }
+                output[o] = best
+                argmax[o] = Int32(index)
             }
         }
     }
@@ -111,24 +104,16 @@ enum PoolingKernels {
     static func averageForward(
         _ input: UnsafePointer<Float>, _ g: ConvGeometry, planes: Int, output: UnsafeMutablePointer<Float>
     ) {
-        let h = g.height, w = g.width, ho = g.outputHeight, wo = g.outputWidth
-        let k = g.kernelHeight, s = g.stride, p = g.padding
-        let scale = 1 / Float(k * k)
+        let h = g.height, w = g.width, scale = 1 / Float(g.kernelHeight * g.kernelHeight)
         parallelFor(planes) { plane in
             let x = input + plane * h * w
-            var o = plane * ho * wo
-            for oh in 0..<ho {
-                let h0 = max(oh * s - p, 0), h1 = min(oh * s - p + k, h)
-                for ow in 0..<wo {
-                    let w0 = max(ow * s - p, 0), w1 = min(ow * s - p + k, w)
-                    var total: Float = 0
-                    for ih in h0..<h1 {
-                        let row = x + ih * w
-                        for iw in w0..<w1 { total += row[iw] }
-                    }
-                    output[o] = total * scale
-                    o += 1
+            forEachWindow(g, plane: plane) { o, rows, columns in
+                var total: Float = 0
+                for ih in rows {
+                    let row = x + ih * w
+                    for iw in columns { total += row[iw] }
                 }
+                output[o] = total * scale
             }
         }
     }
@@ -137,24 +122,31 @@ enum PoolingKernels {
     static func averageBackward(
         _ gradOutput: UnsafePointer<Float>, _ g: ConvGeometry, planes: Int, gradInput: UnsafeMutablePointer<Float>
     ) {
-        let h = g.height, w = g.width, ho = g.outputHeight, wo = g.outputWidth
-        let k = g.kernelHeight, s = g.stride, p = g.padding
-        let scale = 1 / Float(k * k)
+        let h = g.height, w = g.width, scale = 1 / Float(g.kernelHeight * g.kernelHeight)
         parallelFor(planes) { plane in
             let dx = gradInput + plane * h * w
             dx.update(repeating: 0, count: h * w)
-            var o = plane * ho * wo
-            for oh in 0..<ho {
-                let h0 = max(oh * s - p, 0), h1 = min(oh * s - p + k, h)
-                for ow in 0..<wo {
-                    let w0 = max(ow * s - p, 0), w1 = min(ow * s - p + k, w)
-                    let share = gradOutput[o] * scale
-                    for ih in h0..<h1 {
-                        let row = dx + ih * w
-                        for iw in w0..<w1 { row[iw] += share }
-                    }
-                    o += 1
+            forEachWindow(g, plane: plane) { o, rows, columns in
+                let share = gradOutput[o] * scale
+                for ih in rows {
+                    let row = dx + ih * w
+                    for iw in columns { row[iw] += share }
                 }
+            }
+        }
+    }
+
+    /// Calls `body(o, rows, columns)` for each output pixel of `plane` in row-major order: `o` its flat index over all
+    /// planes, `rows` and `columns` the input rows and columns its window covers inside the image (padding clipped).
+    @inline(__always)
+    private static func forEachWindow(_ g: ConvGeometry, plane: Int, _ body: (Int, Range<Int>, Range<Int>) -> Void) {
+        let k = g.kernelHeight, s = g.stride, p = g.padding
+        var o = plane * g.outputPlane
+        for oh in 0..<g.outputHeight {
+            let rows = max(oh * s - p, 0)..<min(oh * s - p + k, g.height)
+            for ow in 0..<g.outputWidth {
+                body(o, rows, max(ow * s - p, 0)..<min(ow * s - p + k, g.width))
+                o += 1
             }
         }
     }

@@ -228,16 +228,4 @@ extension TapConvolution: ConvolutionKernel {
     static func prefers(_ pass: ConvolutionPass, _ g: ConvGeometry, on cpu: CPUFeatures) -> Bool {
         g.outputPlane <= maximumPlane
     }
-
-    static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry,
-                        output: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm) {
-        forward(input: input, weight: weight, geometry: g, output: output)
-    }
-
-    static func backward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
-                         geometry g: ConvGeometry, gradInput: UnsafeMutablePointer<Float>?,
-                         gradWeight: UnsafeMutablePointer<Float>?, algorithm: ConvAlgorithm) {
-        backward(input: input, weight: weight, gradOutput: gradOutput, geometry: g, gradInput: gradInput,
-                 gradWeight: gradWeight)
-    }
 }

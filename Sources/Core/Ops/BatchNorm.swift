@@ -45,6 +45,27 @@ extension Tensor {
             mean = runningMean.scalars
             variance = runningVariance.scalars
         }
+        let synchronization = useBatch ? BatchNormSynchronization.group.flatMap { $0.isDistributed ? $0 : nil } : nil
+        var statisticsCount = reduced
+        if let synchronization {
+            // global mean and biased variance from each rank's count, sum and sum of squares
+            var sums = [Double](repeating: 0, count: 2 * channels + 1)
+            let n = Double(reduced)
+            for c in 0..<channels {
+                let m = Double(mean[c])
+                sums[c] = n * m
+                sums[channels + c] = n * (Double(variance[c]) + m * m)
+            }
+            sums[2 * channels] = n
+            synchronization.sum(&sums)
+            let total = sums[2 * channels]
+            for c in 0..<channels {
+                let m = sums[c] / total
+                mean[c] = Float(m)
+                variance[c] = Float(Swift.max(0, sums[channels + c] / total - m * m))
+            }
+            statisticsCount = Int(total)
+        }
         let gamma = weight?.scalars ?? [Float](repeating: 1, count: channels)
         let beta = bias?.scalars ?? [Float](repeating: 0, count: channels)
         let invStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
@@ -57,7 +78,7 @@ extension Tensor {
             }
         }
         if mode == .training {
-            let unbias = Float(reduced) / Float(reduced - 1)
+            let unbias = Float(statisticsCount) / Float(statisticsCount - 1)
             runningMean.assign((0..<channels).map { (1 - momentum) * runningMean.scalars[$0] + momentum * mean[$0] })
             runningVariance.assign((0..<channels).map {
                 (1 - momentum) * runningVariance.scalars[$0] + momentum * variance[$0] * unbias
@@ -72,15 +93,26 @@ extension Tensor {
                                                   sumDy: &sumDy, sumDyX: &sumDyX)
                 }
             }
-            // sum(dy * xhat) with xhat = (x - mean) * invStd
+            // sum(dy * xhat) with xhat = (x - mean) * invStd; this rank's share goes to the weight and bias (the
+            // optimizer averages those over the ranks), the global sums to the input gradient
             let sumDyXhat = (0..<channels).map { Float((sumDyX[$0] - Double(mean[$0]) * sumDy[$0]) * Double(invStd[$0])) }
+            let localSumDy = sumDy
+            var globalSumDyXhat = sumDyXhat
+            if let synchronization {
+                var sums = sumDy + sumDyX
+                synchronization.sum(&sums)
+                sumDy = Array(sums[0..<channels])
+                globalSumDyXhat = (0..<channels).map {
+                    Float((sums[channels + $0] - Double(mean[$0]) * sums[$0]) * Double(invStd[$0]))
+                }
+            }
             var gradInput: Tensor? = nil
             if x.requiresGrad {
                 var a = scale, b = [Float](repeating: 0, count: channels), k = [Float](repeating: 0, count: channels)
                 if useBatch {
-                    let m = Float(reduced)
+                    let m = Float(statisticsCount)
                     for c in 0..<channels {
-                        b[c] = -scale[c] * invStd[c] * sumDyXhat[c] / m
+                        b[c] = -scale[c] * invStd[c] * globalSumDyXhat[c] / m
                         k[c] = -b[c] * mean[c] - scale[c] * Float(sumDy[c]) / m
                     }
                 } else {
@@ -98,7 +130,7 @@ extension Tensor {
             }
             var grads: [Tensor?] = [gradInput]
             if let weight { grads.append(weight.requiresGrad ? Tensor(shape: [channels], scalars: sumDyXhat) : nil) }
-            if let bias { grads.append(bias.requiresGrad ? Tensor(shape: [channels], scalars: sumDy.map { Float($0) }) : nil) }
+            if let bias { grads.append(bias.requiresGrad ? Tensor(shape: [channels], scalars: localSumDy.map { Float($0) }) : nil) }
             return grads
         }
     }

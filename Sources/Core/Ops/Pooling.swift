@@ -1,5 +1,21 @@
+/// What a pooling window reduces to.
+public enum PoolingKind: Sendable {
+    /// The window's maximum (`Tensor.maxPool2d`).
+    case max
+    /// The window's mean, padded zeros included (`Tensor.avgPool2d`).
+    case average
+}
+
 /// Spatial pooling over NCHW images (PyTorch semantics, floor mode).
 extension Tensor {
+    /// Max or average pooling (`maxPool2d`, `avgPool2d`) over `kernelSize x kernelSize` windows.
+    public func pool2d(_ kind: PoolingKind, kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+        switch kind {
+        case .max: return maxPool2d(kernelSize: kernelSize, stride: stride, padding: padding)
+        case .average: return avgPool2d(kernelSize: kernelSize, stride: stride, padding: padding)
+        }
+    }
+
     private func poolGeometry(_ op: String, kernelSize: Int, stride: Int?, padding: Int) -> ConvGeometry {
         precondition(rank == 4, "\(op): input must be [N, C, H, W], got \(shape)")
         precondition(kernelSize > 0 && padding >= 0 && padding <= kernelSize / 2,

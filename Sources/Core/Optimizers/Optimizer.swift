@@ -14,6 +14,8 @@ open class Optimizer {
     public var learningRate: Float
     /// Number of `step()` calls so far.
     public internal(set) var stepCount = 0
+    /// In data-parallel training, averages the gradients over the ranks at the start of every `step()`.
+    public var gradientAveraging: GradientAveraging?
 
     public init(parameters: [Tensor], learningRate: Float) {
         precondition(learningRate >= 0, "learning rate must be >= 0, got \(learningRate)")
@@ -27,8 +29,10 @@ open class Optimizer {
         set {}
     }
 
-    /// Applies one update to every parameter that has a gradient.
+    /// Applies one update to every parameter that has a gradient (after averaging the gradients over the ranks
+    /// when `gradientAveraging` is set).
     public func step() {
+        gradientAveraging?.average(parameters)
         stepCount += 1
         for (index, parameter) in parameters.enumerated() {
             guard let gradient = parameter.grad else { continue }

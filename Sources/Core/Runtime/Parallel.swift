@@ -16,21 +16,6 @@ public enum ComputeThreads {
     }
 }
 
-/// A value behind a lock, for the few process-wide settings (thread count, plan caches).
-final class LockedValue<Value>: @unchecked Sendable {
-    private var stored: Value
-    private let lock = NSLock()
-    init(_ value: Value) { stored = value }
-    var value: Value {
-        get { lock.lock(); defer { lock.unlock() }; return stored }
-        set { lock.lock(); stored = newValue; lock.unlock() }
-    }
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock(); defer { lock.unlock() }
-        return try body(&stored)
-    }
-}
-
 /// Splits `0..<count` into at most `ComputeThreads.count` contiguous chunks and runs `body` on each chunk
 /// concurrently. Chunk boundaries depend only on `count` and the thread count, so results are reproducible
 /// for a fixed thread count.

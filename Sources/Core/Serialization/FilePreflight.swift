@@ -21,14 +21,8 @@ public enum FilePreflight {
     /// must accept a new file, which is tested by creating and removing a hidden probe file there, so read-only
     /// file systems, `/proc` and missing permissions are found even for root.
     public static func writeProblem(path: String, creatingDirectories: Bool = false) -> String? {
+        if let problem = replacementProblem(path: path) { return problem }
         var info = stat()
-        if stat(path, &info) == 0 {
-            switch info.st_mode & S_IFMT {
-            case S_IFREG: break
-            case S_IFDIR: return "is a directory"
-            default: return "is not a regular file"
-            }
-        }
         var directory = (absolute(path) as NSString).deletingLastPathComponent
         while creatingDirectories, stat(directory, &info) != 0, errno == ENOENT, directory != "/" {
             directory = (directory as NSString).deletingLastPathComponent
@@ -78,5 +72,17 @@ public enum FilePreflight {
         return (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(expanded)
     }
 
-    private static func errnoText() -> String { String(cString: strerror(errno)) }
+    /// Why a regular file cannot take the place of `path` (it names a directory or a special file), or nil when
+    /// nothing or a regular file is there.
+    static func replacementProblem(path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "is a directory"
+        default: return "is not a regular file"
+        }
+    }
+
+    static func errnoText() -> String { String(cString: strerror(errno)) }
 }

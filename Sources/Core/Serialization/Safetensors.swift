@@ -34,11 +34,15 @@ public enum Safetensors {
         public var dtypes: [String: DType]
     }
 
-    /// Writes `state` atomically: the bytes go to a temporary file in the same directory, which is flushed
-    /// to disk (`fsync`) and then renamed over `url`, so readers never see a partial file.
+    /// Writes `state` atomically (`AtomicFile`): the bytes go to a temporary file in the same directory, which is
+    /// flushed to disk (`fsync`) and then renamed over `url`, so readers never see a partial file.
     public static func write(_ state: StateDict, to url: URL, metadata: [String: String] = [:]) throws {
         let bytes = try encode(state, metadata: metadata)
-        try AtomicFile.write(bytes, to: url)
+        do {
+            try AtomicFile.write(bytes, to: url)
+        } catch {
+            throw SafetensorsError.io(error.description)
+        }
     }
 
     /// Reads the tensors of a safetensors file as Float tensors.

@@ -126,22 +126,25 @@ package final class FFTPlanCache: @unchecked Sendable {
     /// The shared cache.
     package static let shared = FFTPlanCache()
 
-    private var plans: [FFTDescriptor: FFTPlan] = [:]
-    private let lock = NSLock()
-    private var created = 0
+    private let plans = LockedCache<FFTDescriptor, FFTPlan>()
     /// Serialises every call into FFTW's planner (planning and destroying plans), across all caches.
     static let plannerLock = NSLock()
 
     package init() {}
 
     /// Number of plans this cache has created (each descriptor is planned once).
-    package var planCount: Int { lock.lock(); defer { lock.unlock() }; return created }
+    package var planCount: Int { plans.buildCount }
 
     /// The plan for `descriptor`, created on first use.
     package func plan(for descriptor: FFTDescriptor) -> FFTPlan {
-        lock.lock()
-        defer { lock.unlock() }
-        if let plan = plans[descriptor] { return plan }
+        plans.value(for: descriptor) { Self.makePlan(descriptor) }
+    }
+
+    /// Forgets every cached plan (each is destroyed once its last user lets go of it); `planCount` is kept.
+    /// Benchmarks of cold construction call this so planning is measured too.
+    package func removeAll() { plans.removeAll() }
+
+    private static func makePlan(_ descriptor: FFTDescriptor) -> FFTPlan {
         let input = FFTBuffer(count: descriptor.inputFloatCount)
         let output = FFTBuffer(count: descriptor.outputFloatCount)
         let dims = descriptor.dimensions.map {
@@ -151,8 +154,8 @@ package final class FFTPlanCache: @unchecked Sendable {
             fftwf_iodim(n: Int32($0.count), is: Int32($0.inputStride), os: Int32($0.outputStride))
         }
         let flags = UInt32(FFTW_ESTIMATE)
-        Self.plannerLock.lock()
-        defer { Self.plannerLock.unlock() }
+        plannerLock.lock()
+        defer { plannerLock.unlock() }
         let made: fftwf_plan? = dims.withUnsafeBufferPointer { d in
             batch.withUnsafeBufferPointer { b in
                 let rank = Int32(d.count), howmany = Int32(b.count)
@@ -176,20 +179,7 @@ package final class FFTPlanCache: @unchecked Sendable {
             }
         }
         guard let made else { preconditionFailure("FFTW could not plan \(descriptor)") }
-        let plan = FFTPlan(descriptor: descriptor, plan: made)
-        plans[descriptor] = plan
-        created += 1
-        return plan
-    }
-
-    /// Forgets every cached plan (each is destroyed once its last user lets go of it); `planCount` is kept.
-    /// Benchmarks of cold construction call this so planning is measured too.
-    package func removeAll() {
-        lock.lock()
-        let dropped = plans
-        plans = [:]
-        lock.unlock()
-        _ = dropped.count  // released here, outside `lock` (their deinit takes the planner lock)
+        return FFTPlan(descriptor: descriptor, plan: made)
     }
 
     /// A plan for `count` contiguous 1-D transforms of length `length` (the common row-wise case).

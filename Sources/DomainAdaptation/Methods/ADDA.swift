@@ -48,6 +48,7 @@ public final class ADDA: UDAMethod {
         [("source_encoder", sourceEncoder), ("target_model", targetModel), ("discriminator", discriminator)]
     }
     public var selectsOnSourceValidation: Bool { false }
+    public var supportsDataParallelTraining: Bool { true }
     public var predictionModules: [(name: String, module: Module)] { [("target_model", targetModel)] }
     public var predictor: EncoderClassifier { targetModel }
 
@@ -83,8 +84,8 @@ public final class ADDA: UDAMethod {
 
     public func step(source: (images: Tensor, labels: [Int]), target: TargetBatch, context: IterationContext,
                      generator: inout SeededGenerator) -> [String: Float] {
-        let sourceImages = TrainingAugmentations.flips(source.images, generator: &generator)
-        let targetImages = TrainingAugmentations.flips(target.images, generator: &generator)
+        let sourceImages = context.shard.local(TrainingAugmentations.flips(source.images, generator: &generator))
+        let targetImages = context.shard.local(TrainingAugmentations.flips(target.images, generator: &generator))
         discriminator.train()
         targetModel.encoder.train()
         let sourceFeatures = evaluate(sourceEncoder) { sourceEncoder(sourceImages) }

@@ -23,6 +23,7 @@ public final class AdaBN: UDAMethod {
     public var predictor: EncoderClassifier { model }
     public var optimizers: [(name: String, optimizer: Optimizer)] { [] }
     public var learnsWeights: Bool { false }
+    public var supportsDataParallelTraining: Bool { true }
 
     public func start(from source: EncoderClassifier) throws { try model.copyWeights(from: source) }
 

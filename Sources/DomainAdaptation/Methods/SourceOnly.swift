@@ -29,6 +29,7 @@ public final class SourceOnly: UDAMethod {
     public var predictionModules: [(name: String, module: Module)] { [("model", model)] }
     public var predictor: EncoderClassifier { model }
     public var usesTargetNormalization: Bool { false }
+    public var supportsDataParallelTraining: Bool { true }
     public var optimizers: [(name: String, optimizer: Optimizer)] { [("adam", optimizer)] }
 
     public func prepare(totalIterations: Int, targetImages: LabeledImages, batchSize: Int) {
@@ -41,8 +42,8 @@ public final class SourceOnly: UDAMethod {
     public func step(source: (images: Tensor, labels: [Int]), target: TargetBatch, context: IterationContext,
                      generator: inout SeededGenerator) -> [String: Float] {
         model.train()
-        let images = TrainingAugmentations.flips(source.images, generator: &generator)
-        let loss = crossEntropy(logits: model(images), labels: source.labels)
+        let images = context.shard.local(TrainingAugmentations.flips(source.images, generator: &generator))
+        let loss = crossEntropy(logits: model(images), labels: context.shard.local(source.labels))
         minimize(loss, with: optimizer)
         scheduler?.step()
         return ["source_ce": loss.item]

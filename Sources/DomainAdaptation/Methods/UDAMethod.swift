@@ -11,12 +11,16 @@ public struct IterationContext: Sendable {
     public let iterationsPerEpoch: Int
     /// Iterations of the whole run (`epochs * iterationsPerEpoch`): the true step count schedules use.
     public let totalIterations: Int
+    /// This process's rows of the global batches in data-parallel training (`BatchShard.whole` in one process).
+    /// Methods that support data parallelism augment the global batch and then keep these rows.
+    public let shard: BatchShard
 
-    public init(epoch: Int, iteration: Int, iterationsPerEpoch: Int, totalIterations: Int) {
+    public init(epoch: Int, iteration: Int, iterationsPerEpoch: Int, totalIterations: Int, shard: BatchShard = .whole) {
         self.epoch = epoch
         self.iteration = iteration
         self.iterationsPerEpoch = iterationsPerEpoch
         self.totalIterations = totalIterations
+        self.shard = shard
     }
 }
 
@@ -61,6 +65,12 @@ public protocol UDAMethod: AnyObject {
     /// encoder is trained to serve the target domain only, so its source accuracy falls as it adapts; ADDA therefore
     /// keeps the last epoch (its source pretraining is still selected on held-out source data).
     var selectsOnSourceValidation: Bool { get }
+    /// Whether the method can train data-parallel (`Trainer.group` over several ranks): true when every loss is a
+    /// mean over the images of the batch and batch normalisation is the only coupling between images, so averaging the
+    /// ranks' gradients (with synchronised batch normalisation) reproduces the gradient of the whole batch. Losses
+    /// built on batch-level statistics (Self-Ensemble's class balance, CGDM's gradient discrepancy, AdaMatch's
+    /// relative threshold and distribution alignment) do not decompose that way.
+    var supportsDataParallelTraining: Bool { get }
 
     /// Called once before the first iteration of a run or of a resumed run, with the true number of iterations
     /// and the unlabelled target training images (CGDM clusters them).
@@ -87,6 +97,7 @@ public protocol UDAMethod: AnyObject {
 extension UDAMethod {
     public var targetBatchMultiplier: Int { 1 }
     public var selectsOnSourceValidation: Bool { true }
+    public var supportsDataParallelTraining: Bool { false }
     public var usesTargetNormalization: Bool { true }
     public var learnsWeights: Bool { true }
     public func predict(_ images: Tensor) -> Tensor { evaluate(predictor) { predictor(images) } }

@@ -120,7 +120,8 @@ public enum Checkpoint {
             metadata["run_options"] = String(decoding: try encoder.encode(options), as: UTF8.self)
         }
         metadata["checksum"] = checksum(state, metadata: metadata)
-        try writeAtomically(to: url) { try Safetensors.write(state, to: $0, metadata: metadata) }
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Safetensors.write(state, to: url, metadata: metadata)
     }
 
     /// What `read` returns: tensors, the trainer-state JSON and the run options (nil when the file has none).

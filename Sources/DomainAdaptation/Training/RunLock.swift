@@ -101,7 +101,7 @@ public enum RunDirectory {
         }
     }
 
-    /// Removes temporary files that an interrupted atomic write (`writeAtomically`: `.<name>.tmp-<pid>`) left in
+    /// Removes temporary files that an interrupted atomic write (`AtomicFile`: `.<name>.tmp-<pid>-<n>`) left in
     /// `directory` and its subdirectories; returns their names. Only safe while holding the directory's `RunLock`.
     @discardableResult
     public static func removeOrphanTemporaries(in directory: URL) -> [String] {
@@ -115,11 +115,6 @@ public enum RunDirectory {
         return removed.sorted()
     }
 
-    /// Whether `name` has the form `.<file>.tmp-<digits>` that `writeAtomically` gives its temporary files.
-    static func isAtomicTemporary(_ name: String) -> Bool {
-        guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards), marker.lowerBound > name.index(after: name.startIndex)
-        else { return false }
-        let pid = name[marker.upperBound...]
-        return !pid.isEmpty && pid.allSatisfy(\.isNumber)
-    }
+    /// Whether `name` is a temporary file of an atomic write (`AtomicFile.isTemporary`).
+    static func isAtomicTemporary(_ name: String) -> Bool { AtomicFile.isTemporary(name) }
 }

@@ -50,6 +50,9 @@ public enum TrainingError: Error, CustomStringConvertible {
     case nonFinitePrediction(epoch: Int, lastCheckpoint: String?)
     /// A parameter or buffer (`tensor`: module name and dotted key) holds a NaN or infinity after an iteration.
     case nonFiniteParameter(epoch: Int, iteration: Int, tensor: String, lastCheckpoint: String?)
+    /// In data-parallel training, a rank's parameters or buffers differ from rank 0's after an epoch (a rank ran
+    /// different code or data: e.g. another build or data files).
+    case ranksDiverged(epoch: Int, lastCheckpoint: String?)
 
     public var description: String {
         func kept(_ path: String?) -> String {
@@ -60,6 +63,9 @@ public enum TrainingError: Error, CustomStringConvertible {
             return "training diverged: loss term '\(term)' is \(value) at epoch \(epoch), iteration \(iteration)\(kept(path))"
         case let .nonFinitePrediction(epoch, path):
             return "training diverged: the model predicts non-finite logits after epoch \(epoch)\(kept(path))"
+        case let .ranksDiverged(epoch, path):
+            return "data-parallel training stopped: the processes' models differ after epoch \(epoch) (every process must run "
+                + "the same build on the same data)\(kept(path))"
         case let .nonFiniteParameter(epoch, iteration, tensor, path):
             return "training diverged: \(tensor) holds NaN or infinite values after epoch \(epoch), iteration \(iteration)\(kept(path))"
         }
@@ -98,6 +104,12 @@ public final class Trainer {
     /// differ is refused. Starts as the training-loop settings and the method name (`trainer.*` keys); callers add
     /// theirs (`Experiment` adds its whole configuration).
     public var runOptions: [String: String]
+    /// The ranks this run is trained over (one process by default). Over several ranks (`deeplense train
+    /// --distributed`) every rank runs `fit` with the same arguments: each takes its shard of every global batch,
+    /// optimizers average gradients over the ranks before each update, batch normalisation uses global batch
+    /// statistics (`BatchNormSynchronization`), loss terms are averaged, every rank evaluates the epoch (so every
+    /// rank holds the same state), and only rank 0 writes files and prints.
+    public var group = DataParallelGroup.singleProcess()
 
     public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
     public var bestModelURL: URL { runDirectory.appendingPathComponent("best.safetensors") }
@@ -173,26 +185,45 @@ public final class Trainer {
         }
         let batch = min(configuration.batchSize, sourceTraining.count)
         let targetBatch = batch * method.targetBatchMultiplier
+        var state = TrainerState(generatorState: SeededGenerator(seed: configuration.seed).state)
+        var lastCheckpoint: String? = nil
         var perEpoch = max(1, sourceTraining.count / batch)
         if let cap = configuration.maximumIterationsPerEpoch { perEpoch = min(perEpoch, max(1, cap)) }
         let epochs = method.learnsWeights ? configuration.epochs : 1
         if !method.learnsWeights { perEpoch = 0 }
         let total = max(1, perEpoch * epochs)
-
-        var state = TrainerState(generatorState: SeededGenerator(seed: configuration.seed).state)
-        var lastCheckpoint: String? = nil
-        if resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
-            try Trainer.checkResumable(checkpointURL, options: runOptions, epochs: epochs, bestModel: bestModelURL)
-            state = try Checkpoint.load(into: method, from: checkpointURL)
-            if let bad = Trainer.firstNonFiniteTensor(of: method, optimizers: true) {
-                throw CheckpointError.corrupt(path: checkpointURL.path, reason: "\(bad) holds NaN or infinite values")
+        // every rank checks and loads before the first collective, and all start or none does
+        try group.agreeToStart {
+            if group.isDistributed {
+                guard method.supportsDataParallelTraining else {
+                    throw ValidationFailure("\(method.name) cannot train over several processes: its losses use statistics of the "
+                        + "whole batch beyond batch normalisation; data-parallel training supports source-only, adda and adabn")
+                }
+                guard batch % group.size == 0, targetBatch % group.size == 0 else {
+                    throw ValidationFailure("the batch of \(batch) images does not split evenly over \(group.size) processes; "
+                        + "give a batch that is a multiple of \(group.size)")
+                }
             }
-            lastCheckpoint = checkpointURL.path
-            log("resuming \(method.name) after epoch \(state.completedEpochs) of \(configuration.epochs)")
+            if resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
+                try Trainer.checkResumable(checkpointURL, options: runOptions, epochs: epochs, bestModel: bestModelURL)
+                state = try Checkpoint.load(into: method, from: checkpointURL)
+                if let bad = Trainer.firstNonFiniteTensor(of: method, optimizers: true) {
+                    throw CheckpointError.corrupt(path: checkpointURL.path, reason: "\(bad) holds NaN or infinite values")
+                }
+                lastCheckpoint = checkpointURL.path
+                log("resuming \(method.name) after epoch \(state.completedEpochs) of \(configuration.epochs)")
+            }
+            method.prepare(totalIterations: total, targetImages: targetTraining, batchSize: batch)
+            if configuration.stepLogInterval != nil, group.isLeader { try resetStepLog(keepingEpochs: state.completedEpochs) }
         }
-        method.prepare(totalIterations: total, targetImages: targetTraining, batchSize: batch)
-        if configuration.stepLogInterval != nil { try resetStepLog(keepingEpochs: state.completedEpochs) }
         var generator = SeededGenerator(state: state.generatorState)
+        let shard = BatchShard(rank: group.rank, count: group.size)
+        if group.isDistributed {
+            for (_, module) in method.modules { group.broadcastTensors(of: module) }
+            for (_, optimizer) in method.optimizers { optimizer.gradientAveraging = GradientAveraging(group: group) }
+        }
+        defer { for (_, optimizer) in method.optimizers { optimizer.gradientAveraging = nil } }
+        let synchronization = group.isDistributed ? group : nil
 
         while state.completedEpochs < epochs && !state.stoppedEarly {
             let epoch = state.completedEpochs
@@ -200,7 +231,9 @@ public final class Trainer {
             let sourceOrder = generator.permutation(sourceTraining.count)
             var targetOrder: [Int] = []
             while targetOrder.count < perEpoch * targetBatch { targetOrder += generator.permutation(targetTraining.count) }
-            let bar = ProgressBar("epoch \(epoch + 1)/\(epochs)", total: perEpoch, enabled: configuration.showProgress && perEpoch > 0)
+            group.resetTiming()
+            let bar = ProgressBar("epoch \(epoch + 1)/\(epochs)", total: perEpoch,
+                                  enabled: configuration.showProgress && group.isLeader && perEpoch > 0)
             var sums: [String: Double] = [:]
             var stepLines: [String] = []
             for i in 0..<perEpoch {
@@ -208,8 +241,11 @@ public final class Trainer {
                 let targetIndices = Array(targetOrder[(i * targetBatch)..<((i + 1) * targetBatch)])
                 let target = TargetBatch(images: targetTraining.batch(targetIndices).images, indices: targetIndices)
                 let context = IterationContext(epoch: epoch, iteration: epoch * perEpoch + i, iterationsPerEpoch: perEpoch,
-                                               totalIterations: total)
-                let losses = method.step(source: source, target: target, context: context, generator: &generator)
+                                               totalIterations: total, shard: shard)
+                var losses = BatchNormSynchronization.$group.withValue(synchronization) {
+                    method.step(source: source, target: target, context: context, generator: &generator)
+                }
+                if group.isDistributed { losses = averageOverRanks(losses) }
                 for (term, value) in losses.sorted(by: { $0.key < $1.key }) {
                     guard value.isFinite else {
                         bar.finish()
@@ -230,6 +266,9 @@ public final class Trainer {
             bar.finish()
             if let bad = Trainer.firstNonFiniteTensor(of: method, optimizers: true) {
                 throw TrainingError.nonFiniteParameter(epoch: epoch + 1, iteration: perEpoch, tensor: bad, lastCheckpoint: lastCheckpoint)
+            }
+            if group.isDistributed, !group.agree(on: DataParallelGroup.fingerprint(of: method.modules.map(\.module))) {
+                throw TrainingError.ranksDiverged(epoch: epoch + 1, lastCheckpoint: lastCheckpoint)
             }
             guard let scores = evaluateEpoch(sourceTraining: sourceTraining, sourceValidation: sourceValidation,
                                              targetTraining: targetTraining, targetDiagnostic: targetDiagnostic, batchSize: batch) else {
@@ -257,20 +296,24 @@ public final class Trainer {
             if configuration.selection == .sourceValidation ? sourceImproved : devImproved {
                 state.bestEpoch = epoch + 1
                 state.epochsWithoutImprovement = 0
-                try Checkpoint.saveModel(of: method, epoch: epoch + 1, to: bestModelURL)
+                if group.isLeader { try Checkpoint.saveModel(of: method, epoch: epoch + 1, to: bestModelURL) }
             } else {
                 state.epochsWithoutImprovement += 1
                 if state.epochsWithoutImprovement >= configuration.patience { state.stoppedEarly = true }
             }
             state.generatorState = generator.state
-            try Checkpoint.save(method: method, trainerState: state, options: runOptions, to: checkpointURL)
+            if group.isLeader {
+                try Checkpoint.save(method: method, trainerState: state, options: runOptions, to: checkpointURL)
+                if configuration.stepLogInterval != nil { try appendStepLog(stepLines) }
+            }
             lastCheckpoint = checkpointURL.path
-            if configuration.stepLogInterval != nil { try appendStepLog(stepLines) }
             let dev = scores.dev.map { String(format: "  dev %.4f", $0.risk) } ?? ""
             let diagnostic = scores.diagnosticTargetAccuracy.map { String(format: "  [diagnostic target_acc %.2f%%]", $0) } ?? ""
-            log(String(format: "%@ epoch %d/%d  %@  val_acc %.2f%%  val_ce %.4f%@  selected epoch %d%@  %.1fs%@", method.name,
+            let communication = group.isDistributed
+                ? String(format: " (%.1fs in collectives over %d processes)", group.communicationSeconds, group.size) : ""
+            log(String(format: "%@ epoch %d/%d  %@  val_acc %.2f%%  val_ce %.4f%@  selected epoch %d%@  %.1fs%@%@", method.name,
                        epoch + 1, epochs, Trainer.format(record.losses), scores.accuracy, scores.loss, dev,
-                       state.bestEpoch, diagnostic, record.seconds, state.stoppedEarly ? "  early stop" : ""))
+                       state.bestEpoch, diagnostic, record.seconds, communication, state.stoppedEarly ? "  early stop" : ""))
             onEpochEnd?(record, state)
         }
         return TrainingSummary(state: state, bestModel: bestModelURL, checkpoint: checkpointURL)
@@ -384,8 +427,16 @@ public final class Trainer {
         try handle.write(contentsOf: Data(lines.map { $0 + "\n" }.joined().utf8))
     }
 
+    /// Each loss term's mean over the ranks (the ranks' shards are equal, so this is the whole batch's mean).
+    private func averageOverRanks(_ losses: [String: Float]) -> [String: Float] {
+        let keys = losses.keys.sorted()
+        var values = keys.map { Double(losses[$0]!) }
+        group.sum(&values)
+        return Dictionary(uniqueKeysWithValues: zip(keys, values.map { Float($0 / Double(group.size)) }))
+    }
+
     private func log(_ line: String) {
-        if configuration.showProgress { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        if configuration.showProgress && group.isLeader { FileHandle.standardError.write(Data((line + "\n").utf8)) }
     }
 
     static func format(_ losses: [String: Double]) -> String {

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// One real basis filter: a Gaussian ring times a circular harmonic, `G_j(rho) cos(m phi)` or
@@ -73,7 +74,7 @@ public final class SteerableBasis: @unchecked Sendable {
         let sigma = ringWidth(ring: ring, ringCount: ringCount), d = rho - Double(ring)
         let edge = Double(kernelSize) / 2, start = edge - 1
         let window = rho >= edge ? 0 : (rho <= start ? 1 : 0.5 * (1 + Foundation.cos(Double.pi * (rho - start))))
-        return Foundation.exp(-d * d / (2 * sigma * sigma)) * window
+        return Gaussian.profile(d, sigma: sigma) * window
     }
 
     /// Whether the samples were corrected by `LatticeSteering`.
@@ -146,7 +147,7 @@ public final class SteerableBasis: @unchecked Sendable {
                 let dx = (Double(b) - Double(n - 1) / 2) / Double(supersampling)
                 let dy = (Double(a) - Double(n - 1) / 2) / Double(supersampling)
                 let r2 = dx * dx + dy * dy
-                if r2 <= 9 * sigma * sigma { points.append((dx, dy, Foundation.exp(-r2 / (2 * sigma * sigma)))) }
+                if r2 <= 9 * sigma * sigma { points.append((dx, dy, Gaussian.profile(squaredDistance: r2, sigma: sigma))) }
             }
         }
         let total = points.reduce(0) { $0 + $1.2 }
@@ -177,23 +178,4 @@ public final class SteerableBasis: @unchecked Sendable {
     /// Empties the per-process basis cache (benchmarks of cold layer construction call this, with
     /// `FilterExpansion.clearSharedCaches()`).
     static func clearSharedCache() { cache.removeAll() }
-}
-
-/// A small thread-safe memo table.
-final class LockedCache<Key: Hashable, Value>: @unchecked Sendable {
-    private var table: [Key: Value] = [:]
-    private let lock = NSLock()
-    func removeAll() {
-        lock.lock()
-        table.removeAll()
-        lock.unlock()
-    }
-    func value(for key: Key, make: () -> Value) -> Value {
-        lock.lock()
-        defer { lock.unlock() }
-        if let v = table[key] { return v }
-        let v = make()
-        table[key] = v
-        return v
-    }
 }

@@ -27,7 +27,7 @@ public final class DiskMask: Layer, TypePreservingLayer {
         for i in 0..<h {
             for j in 0..<w {
                 let r = ((Double(i) - cy) * (Double(i) - cy) + (Double(j) - cx) * (Double(j) - cx)).squareRoot()
-                values[i * w + j] = r <= radius ? 1 : Float(Foundation.exp(-(r - radius) * (r - radius) / (2 * falloff * falloff)))
+                values[i * w + j] = r <= radius ? 1 : Float(Gaussian.profile(r - radius, sigma: falloff))
             }
         }
         let m = Tensor(shape: [1, 1, h, w], scalars: values)

@@ -35,31 +35,20 @@ public final class PointwiseNonlinearity: Layer, TypePreservingLayer {
 /// Spatial max or average pooling of every channel (`maxPool2d` / `avgPool2d`, PyTorch semantics), equivariant
 /// for trivial and regular fields. Exact under quarter turns when `(S + 2 padding - kernelSize) % stride == 0`
 /// for input side `S` (e.g. 2x2 stride 2 on even sides). Input `[N, type.size, H, W]`.
-public final class PointwisePool: Layer, TypePreservingLayer {
-    public enum Kind: Sendable { case max, average }
+public final class PointwisePool: Pool2D, TypePreservingLayer {
+    public typealias Kind = PoolingKind
 
     public let type: FieldType
-    public let kind: Kind
-    public let kernelSize: Int
-    public let stride: Int
-    public let padding: Int
 
     public init(_ type: FieldType, _ kind: Kind, kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         precondition(type.isPermutationType, "pointwise pooling is equivariant only for trivial and regular fields, got \(type)")
         self.type = type
-        self.kind = kind
-        self.kernelSize = kernelSize
-        self.stride = stride ?? kernelSize
-        self.padding = padding
-        super.init()
+        super.init(kind, kernelSize: kernelSize, stride: stride, padding: padding)
     }
 
     public override func forward(_ input: Tensor) -> Tensor {
         type.check(input.shape, in: "PointwisePool")
-        switch kind {
-        case .max: return input.maxPool2d(kernelSize: kernelSize, stride: stride, padding: padding)
-        case .average: return input.avgPool2d(kernelSize: kernelSize, stride: stride, padding: padding)
-        }
+        return super.forward(input)
     }
 
     public override func makeCopy() -> Module { PointwisePool(type, kind, kernelSize: kernelSize, stride: stride, padding: padding) }
@@ -85,15 +74,8 @@ public final class AntiAliasedAvgPool: Layer, TypePreservingLayer {
         let radius = max(1, Int((3 * sigma).rounded(.up)))
         self.padding = padding ?? radius
         let size = 2 * radius + 1
-        var values = [Float](repeating: 0, count: size * size)
-        for i in 0..<size {
-            for j in 0..<size {
-                let r2 = Double((i - radius) * (i - radius) + (j - radius) * (j - radius))
-                values[i * size + j] = Float(Foundation.exp(-r2 / (2 * sigma * sigma)))
-            }
-        }
-        let total = values.reduce(0, +)
-        _kernel = Tensor(shape: [1, 1, size, size], scalars: values.map { $0 / total })
+        let line = Gaussian.kernel(size: size, sigma: sigma)
+        _kernel = Tensor(shape: [1, 1, size, size], scalars: (0..<(size * size)).map { Float(line[$0 / size] * line[$0 % size]) })
         super.init()
     }
 

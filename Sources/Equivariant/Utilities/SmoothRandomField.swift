@@ -13,7 +13,7 @@ public enum SmoothRandomField {
         let h = shape[shape.count - 2], w = shape[shape.count - 1], plane = h * w
         let planes = shape.reduce(1, *) / max(1, plane)
         let radius = Int((4 * sigma).rounded(.up))
-        let kernel = (-radius...radius).map { Foundation.exp(-Double($0 * $0) / (2 * sigma * sigma)) }
+        let kernel = Gaussian.kernel(size: 2 * radius + 1, sigma: sigma)
         let taper = radialTaper(height: h, width: w)
         var out = [Float](repeating: 0, count: planes * plane)
         for p in 0..<planes {

@@ -32,12 +32,9 @@ public struct GaussianBlur: ImageAugmentation {
         GaussianBlur.blur(&image, kernelWidth: kernelWidth, kernelHeight: kernelHeight, sigma: sigma, boundary: boundary)
     }
 
-    /// The normalised 1-D kernel of odd `size`.
+    /// The normalised 1-D kernel of odd `size` (`Gaussian.kernel`).
     public static func kernel(size: Int, sigma: Double) -> [Float] {
-        let half = Double(size - 1) / 2
-        let values = (0..<size).map { k in Foundation.exp(-0.5 * Foundation.pow((Double(k) - half) / sigma, 2)) }
-        let total = values.reduce(0, +)
-        return values.map { Float($0 / total) }
+        Gaussian.kernel(size: size, sigma: sigma).map(Float.init)
     }
 
     /// The deterministic transform.

@@ -52,16 +52,10 @@ public final class GaussianPSFConvolver {
         guard sigma != kernelSigma else { return }
         kernelSigma = sigma
         let n = paddedSize
-        var weights = [Double](repeating: 0, count: n)
-        let scale = 1 / (sigma * 2.0.squareRoot())
-        for i in 0..<n {
-            let d = Double(i <= n / 2 ? i : i - n)
-            weights[i] = 0.5 * (erf((d + 0.5) * scale) - erf((d - 0.5) * scale))
-        }
-        let total = weights.reduce(0, +)
+        let weights = Gaussian.kernel(offsets: (0..<n).map { $0 <= n / 2 ? $0 : $0 - n }, sigma: sigma, sampling: .pixelIntegral)
         let k = kernelReal.pointer
         for r in 0..<n {
-            for c in 0..<n { k[r * n + c] = Float(weights[r] * weights[c] / (total * total)) }
+            for c in 0..<n { k[r * n + c] = Float(weights[r] * weights[c]) }
         }
         forward.execute(input: kernelReal.pointer, output: kernelSpectrum.pointer)
     }

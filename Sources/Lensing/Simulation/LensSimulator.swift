@@ -91,11 +91,11 @@ public struct LensSimulator: Sendable {
         images.withUnsafeMutableBufferPointer { all in
             let base = all.baseAddress!
             let threads = max(1, min(requested ?? ComputeThreads.count, blocks))
-            let next = SimulationCounter()
+            let next = LockedValue(0)  // blocks are taken in turn; which thread renders one never changes its bits
             DispatchQueue.concurrentPerform(iterations: threads) { _ in
                 let renderer = makeRenderer()
                 while true {
-                    let b = next.take()
+                    let b = next.withLock { n in defer { n += 1 }; return n }
                     guard b < blocks else { break }
                     let local = (b * block)..<min(count, (b + 1) * block)
                     let out = UnsafeMutableBufferPointer(start: base + local.lowerBound * pixels, count: local.count * pixels)
@@ -106,16 +106,5 @@ public struct LensSimulator: Sendable {
             }
         }
         return images
-    }
-}
-
-/// A shared block counter for dynamic load balancing (which thread renders a block never changes its bits).
-private final class SimulationCounter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-    func take() -> Int {
-        lock.lock(); defer { lock.unlock() }
-        value += 1
-        return value - 1
     }
 }
