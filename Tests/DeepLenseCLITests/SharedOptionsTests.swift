@@ -16,7 +16,7 @@ import Testing
         (TrainCommand.self, ["--method", "--backbone", "--source", "--target", "--source-prefix", "--target-prefix", "--epochs",
                              "--batch", "--seed", "--out", "--resume", "--force", "--patience", "--validation-fraction",
                              "--max-iterations", "--threads", "--init", "--source-model", "--fine-tuning-learning-rate",
-                             "--selection", "--diagnose-target", "--log-steps", "--quiet"]),
+                             "--selection", "--diagnose-target", "--log-steps", "--quiet", "--distributed"]),
         (CompareCommand.self, ["--profile", "--backbones", "--methods", "--seeds", "--init", "--selection", "--ceiling",
                                "--diagnose-target", "--data", "--out", "--epochs", "--adaptation-epochs", "--threads", "--quiet",
                                "--emit", "--prepare", "--cell", "--collect", "--partition", "--time", "--cpus-per-task", "--mem",
