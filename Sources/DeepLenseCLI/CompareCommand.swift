@@ -34,14 +34,9 @@ public struct CompareCommand: ParsableCommand {
     var methods: String?
     @Option(parsing: .unconditional, help: "Comma-separated non-negative training seeds (default: the profile's; 1 for demo, 1,2,3 for small and shift).")
     var seeds: String?
-    @Option(name: .customLong("init"), help: "Where adapting methods start: source (the shared source-only model) or scratch (random weights, the reference protocol).")
-    var initialization: Initialization = .source
-    @Option(help: "Epoch selection without target labels: source (held-out source accuracy) or dev (Deep Embedded Validation).")
-    var selection: ModelSelection = .sourceValidation
+    @OptionGroup var adaptation: AdaptationProtocolOptions
     @Flag(inversion: .prefixedNo, help: "Also train the in-domain ceiling per backbone and seed (source-only training on the labelled target data, the same budget; default: yes, no for demo).")
     var ceiling: Bool?
-    @Flag(help: "Research diagnostic: log every epoch's target test accuracy in each run's history (never used to select).")
-    var diagnoseTarget = false
     @Option(help: "Data directory (default: <out>/data).")
     var data: String?
     @Option(help: "Output directory for runs, results and plots.")
@@ -50,8 +45,7 @@ public struct CompareCommand: ParsableCommand {
     var epochs: Int?
     @Option(help: "Override the epochs of adapting methods that fine-tune the source model (default: the profile's; small: 1).")
     var adaptationEpochs: Int?
-    @Option(help: "Compute threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
     @Flag(help: "No progress bars (one line per run only).")
     var quiet = false
     @OptionGroup(title: "Grid steps for batch systems")
@@ -96,11 +90,10 @@ public struct CompareCommand: ParsableCommand {
         if let adaptationEpochs, adaptationEpochs < 1 {
             throw ValidationError("--adaptation-epochs must be at least 1, got \(adaptationEpochs)")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     public func run() throws {
-        if let threads { ComputeThreads.count = threads }
+        threadOptions.apply()
         var chosen = ComparisonProfile.named(profile)!
         if let epochs {  // an explicit epoch count applies to every run unless --adaptation-epochs splits it
             chosen.epochs = epochs
@@ -112,9 +105,9 @@ public struct CompareCommand: ParsableCommand {
         var plan = ComparisonPlan(profile: chosen, backbones: list(backbones), methods: try parsedMethods(), seeds: try parsedSeeds(),
                                   dataDirectory: dataDirectory, outputDirectory: output)
         plan.showProgress = !quiet
-        plan.initialization = initialization
-        plan.selection = selection
-        plan.diagnoseTarget = diagnoseTarget
+        plan.initialization = adaptation.initialization
+        plan.selection = adaptation.selection
+        plan.diagnoseTarget = adaptation.diagnoseTarget
         plan.inDomainCeiling = ceiling ?? chosen.trainsCeiling ?? true
         let log: (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         if try grid.run(plan, arguments: gridArguments(plan), log: log) { return }

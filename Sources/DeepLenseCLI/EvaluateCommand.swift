@@ -18,13 +18,12 @@ public struct EvaluateCommand: ParsableCommand {
     var data: String
     @Option(help: "File prefix (optional when the directory holds one test set).")
     var prefix: String?
-    @Option(help: "Compute threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
 
     public init() {}
 
     public func run() throws {
-        if let threads { ComputeThreads.count = threads }
+        threadOptions.apply()
         let runDirectory = try existingDirectory(runPath, option: "--run")
         for file in ["run.json", "best.safetensors"]
         where !FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent(file).path) {

@@ -25,9 +25,7 @@ public struct FeaturesCommand: ParsableCommand {
 
     public func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
-        guard BackboneFactory.names.contains(backbone.lowercased()) else {
-            throw ValidationError("unknown backbone '\(backbone)'; available: \(BackboneFactory.names.joined(separator: ", "))")
-        }
+        try requireKnownBackbone(backbone)
     }
 
     public func run() throws {

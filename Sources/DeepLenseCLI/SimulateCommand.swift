@@ -10,14 +10,11 @@ public struct SimulateCommand: ParsableCommand {
         commandName: "simulate",
         abstract: "Simulate Model A or Model B strong-lensing images (no substructure / CDM subhalos / vortex).")
 
-    @Option(help: "Domain: A (source, fixed redshifts and SNR), B (target, variable, lens light) or A-shifted (Model A under other observing conditions).")
-    var domain: String = "A"
+    @OptionGroup var scene: SimulatedDomainOptions
     @Option(help: "Split: train or test (disjoint random streams).")
     var split: String = "train"
     @Option(help: "Number of images (classes cycle 0,1,2 so they are balanced).")
     var count: Int
-    @Option(help: "Image size: 150 (0.05\"/px, DeepLense-like) or 64 (0.1\"/px, Euclid-like).")
-    var size: Int = 150
     @Option(parsing: .unconditional, help: "Random seed (non-negative); the same seed gives the same bits on any thread count.",
             transform: parseSeed)
     var seed: UInt64 = 0
@@ -27,8 +24,7 @@ public struct SimulateCommand: ParsableCommand {
     var prefix: String?
     @Option(help: "Rays per pixel side (supersampling).")
     var supersampling: Int = 2
-    @Option(help: "Compute threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
     @Option(help: "Override the CDM subhalo mass scale (default: the domain's, \(DomainPriors.substructure.massScale)); for studies of substructure strength.")
     var massScale: Double?
     @Option(help: "Observing conditions for appearance-shift studies: Gaussian PSF sigma in arcsec (overrides the domain's).")
@@ -47,28 +43,26 @@ public struct SimulateCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard DomainPriors.named(domain) != nil else { throw ValidationError("unknown domain '\(domain)': use A, B or A-shifted") }
         if let psfSigma, !(psfSigma > 0 && psfSigma <= 0.5) { throw ValidationError("--psf-sigma must lie in (0, 0.5] arcsec, got \(psfSigma)") }
         if let snr, !(snr > 0 && snr.isFinite) { throw ValidationError("--snr must be positive, got \(snr)") }
         if let gain, !(gain > 0 && gain.isFinite) { throw ValidationError("--gain must be positive, got \(gain)") }
         if let sky, !sky.isFinite { throw ValidationError("--sky must be finite, got \(sky)") }
         guard DataSplit(rawValue: split) != nil else { throw ValidationError("unknown split '\(split)': use train or test") }
         guard count > 0 else { throw ValidationError("--count must be positive, got \(count)") }
-        guard ImagePreset(size: size) != nil else { throw ValidationError("unsupported --size \(size): use 150 or 64") }
         guard (1...8).contains(supersampling) else { throw ValidationError("--supersampling must be in 1...8, got \(supersampling)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let massScale, !(massScale > 0) { throw ValidationError("--mass-scale must be positive, got \(massScale)") }
         if let prefix, prefix.isEmpty || prefix.contains("/") { throw ValidationError("invalid --prefix '\(prefix)'") }
     }
 
     public func run() throws {
-        if let threads { ComputeThreads.count = threads }
-        var priors = DomainPriors.named(domain)!.observed(psfSigma: psfSigma, snr: snr, gain: gain, skyLevel: sky)
+        threadOptions.apply()
+        let size = scene.size
+        var priors = scene.priors.observed(psfSigma: psfSigma, snr: snr, gain: gain, skyLevel: sky)
         if let massScale { priors.subhalos.massScale = massScale }
         let dataSplit = DataSplit(rawValue: split)!
-        let simulator = LensSimulator(priors: priors, preset: ImagePreset(size: size)!, supersampling: supersampling)
+        let simulator = LensSimulator(priors: priors, preset: scene.preset, supersampling: supersampling)
         let directory = URL(fileURLWithPath: out, isDirectory: true)
-        let name = prefix ?? domain.lowercased()
+        let name = prefix ?? scene.domain.lowercased()
         let bar = ProgressBar("simulate \(priors.name)/\(split)", total: count, enabled: !quiet)
         let written: SimulatedDataSetWriter.Summary
         do {

@@ -10,10 +10,7 @@ public struct StrengthCommand: ParsableCommand {
         commandName: "strength",
         abstract: "Measure substructure visibility (Delta chi^2 vs. the smooth scene) per class of a domain.")
 
-    @Option(help: "Domain: A or B.")
-    var domain: String = "A"
-    @Option(help: "Image size: 150 or 64.")
-    var size: Int = 150
+    @OptionGroup var scene: SimulatedDomainOptions
     @Option(help: "Images per substructure class.")
     var count: Int = 100
     @Option(parsing: .unconditional, help: "Random seed (non-negative) of the simulated stream (the train split of `simulate --seed`).",
@@ -27,8 +24,6 @@ public struct StrengthCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard DomainPriors.named(domain) != nil else { throw ValidationError("unknown domain '\(domain)': use A or B") }
-        guard ImagePreset(size: size) != nil else { throw ValidationError("unsupported --size \(size): use 150 or 64") }
         guard count > 0 else { throw ValidationError("--count must be positive, got \(count)") }
         if let massScale, !(massScale > 0 && massScale.isFinite) {
             throw ValidationError("--mass-scale must be a positive number, got \(massScale)")
@@ -39,9 +34,10 @@ public struct StrengthCommand: ParsableCommand {
     }
 
     public func run() throws {
-        var priors = DomainPriors.named(domain)!
+        var priors = scene.priors
         if let massScale { priors.subhalos.massScale = massScale }
-        let simulator = LensSimulator(priors: priors, preset: ImagePreset(size: size)!)
+        let simulator = LensSimulator(priors: priors, preset: scene.preset)
+        let size = scene.size
         print("Delta chi^2 of the substructure, domain \(priors.name), \(size)x\(size), mass scale "
               + "\(priors.subhalos.massScale), \(count) images per class, seed \(seed)")
         print("| class | median | q25 | q75 | fraction > \(Self.format(threshold)) |")

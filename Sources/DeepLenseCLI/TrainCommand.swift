@@ -55,16 +55,11 @@ public struct TrainCommand: ParsableCommand {
     var maxIterations: Int?
     @Option(help: "Compute threads (default: all cores). Bit-identical resumes need the same count.")
     var threads: Int?
-    @Option(name: .customLong("init"), help: "Where adapting methods start: source (a trained source-only model) or scratch (random weights, the reference protocol).")
-    var initialization: Initialization = .source
+    @OptionGroup var adaptation: AdaptationProtocolOptions
     @Option(help: "A source-only run's best.safetensors to start from (default: train one in <out>/source-pretraining).")
     var sourceModel: String?
-    @Option(help: "Adam learning rate of Self-Ensemble, CGDM and AdaMatch started from the source model, cosine-annealed to 0 (default \(Hyperparameters().fineTuningLearningRate)).")
+    @Option(help: "Adam learning rate of Self-Ensemble, CGDM and AdaMatch started from the source model, cosine-annealed to 0 (default \(OptimizerSettings().fineTuningLearningRate)).")
     var fineTuningLearningRate: Float?
-    @Option(help: "Epoch selection without target labels: source (held-out source accuracy) or dev (Deep Embedded Validation).")
-    var selection: ModelSelection = .sourceValidation
-    @Flag(help: "Research diagnostic: log every epoch's target test accuracy in history.json (never used to select).")
-    var diagnoseTarget = false
     @Option(help: "Append every N-th iteration's loss terms to <out>/steps.jsonl.")
     var logSteps: Int?
     @Flag(help: "No progress bar or epoch lines.")
@@ -84,9 +79,7 @@ public struct TrainCommand: ParsableCommand {
         guard validationFraction > 0 && validationFraction < 1 else {
             throw ValidationError("--validation-fraction must lie in (0, 1): model selection needs held-out source images")
         }
-        guard BackboneFactory.names.contains(backbone.lowercased()) else {
-            throw ValidationError("unknown backbone '\(backbone)'; available: \(BackboneFactory.names.joined(separator: ", "))")
-        }
+        try requireKnownBackbone(backbone)
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if resume && force { throw ValidationError("--resume continues a run and --force replaces it: give one of them") }
         if let fineTuningLearningRate, !(fineTuningLearningRate > 0 && fineTuningLearningRate < 1) {
@@ -140,10 +133,10 @@ public struct TrainCommand: ParsableCommand {
         config.validationFraction = validationFraction
         config.maximumIterationsPerEpoch = maxIterations
         config.showProgress = !quiet
-        config.initialization = initialization
-        if let fineTuningLearningRate { config.hyperparameters.fineTuningLearningRate = fineTuningLearningRate }
-        config.selection = selection
-        config.diagnoseTarget = diagnoseTarget ? true : nil
+        config.initialization = adaptation.initialization
+        if let fineTuningLearningRate { config.hyperparameters.optimizer.fineTuningLearningRate = fineTuningLearningRate }
+        config.selection = adaptation.selection
+        config.diagnoseTarget = adaptation.diagnoseTarget ? true : nil
         config.stepLogInterval = logSteps
         if let sourceModel {
             guard FileManager.default.isReadableFile(atPath: sourceModel) else {
@@ -158,7 +151,7 @@ public struct TrainCommand: ParsableCommand {
         let t = result.training
         let devChoice = t.devSelectedEpoch.map { ", DEV picks epoch \($0)" } ?? ""
         print(String(format: "%@ on %@: selected epoch %d of %d by %@ (held-out source picks epoch %d, accuracy %.2f%%%@)%@",
-                     method.rawValue, backbone, t.bestEpoch, t.completedEpochs, selection.rawValue, t.sourceSelectedEpoch ?? t.bestEpoch,
+                     method.rawValue, backbone, t.bestEpoch, t.completedEpochs, adaptation.selection.rawValue, t.sourceSelectedEpoch ?? t.bestEpoch,
                      t.bestValidationAccuracy, devChoice, t.stoppedEarly ? " (early stop)" : ""))
         if let m = result.targetMetrics {
             print(String(format: "target test (%@): accuracy %.2f%%  AUROC macro %.4f  micro %.4f  -> %@/metrics.json",

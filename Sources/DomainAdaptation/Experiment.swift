@@ -40,7 +40,8 @@ public struct ExperimentConfiguration: Codable, Equatable, Sendable {
     /// Share of the labelled source training data held out for model selection and early stopping.
     public var validationFraction: Double = 0.1
     public var maximumIterationsPerEpoch: Int?
-    public var hyperparameters = Hyperparameters()
+    /// The shared optimizer settings and every method's own values (only the run's method's are used).
+    public var hyperparameters = MethodHyperparameters()
     public var classNames = ["no substructure", "spherical", "vortex"]
     public var showProgress = true
     /// Compute threads and OpenBLAS kernel family the run was trained with (recorded, not chosen here): a resume is
@@ -81,8 +82,9 @@ public struct ExperimentConfiguration: Codable, Equatable, Sendable {
                              selection: selection ?? .sourceValidation, stepLogInterval: stepLogInterval)
     }
 
-    /// The options that define the run, entry by entry (`flattenedOptions`), without what may change between an
-    /// interruption and its resume (progress display, thread count and BLAS kernels, which only warn).
+    /// The options that define the run, entry by entry (`flattenedOptions`; each hyperparameter by its dotted name,
+    /// `MethodHyperparameters.options`), without what may change between an interruption and its resume (progress
+    /// display, thread count and BLAS kernels, which only warn).
     var runOptions: [String: String] {
         var comparable = self
         comparable.showProgress = true
@@ -90,7 +92,8 @@ public struct ExperimentConfiguration: Codable, Equatable, Sendable {
         comparable.blasCore = nil
         var options = flattenedOptions(comparable)
         options["showProgress"] = nil
-        return options
+        options["hyperparameters"] = nil
+        return options.merging(hyperparameters.options) { $1 }
     }
 
     /// Everything stored in the run's checkpoints and compared on resume: the trainer's options and `runOptions`.
@@ -277,38 +280,46 @@ public enum Experiment {
     public static func makeMethod(_ configuration: ExperimentConfiguration, classCount: Int, makeBackbone: BackboneBuilder,
                                   loadSource: (SourceOnly) throws -> Void) throws -> UDAMethod {
         let encoder = try makeBackbone(configuration.backbone, configuration.subSeed(0))
-        let headSeed = configuration.subSeed(1), h = configuration.hyperparameters
+        let headSeed = configuration.subSeed(1), h = configuration.hyperparameters, settings = h.optimizer
         let fromSource = configuration.startsFromSource
         var startingModel: EncoderClassifier? = nil
         if fromSource {
             let source = SourceOnly(encoder: try makeBackbone(configuration.backbone, configuration.subSeed(0)),
-                                    classCount: classCount, seed: headSeed, hyperparameters: h)
+                                    classCount: classCount, seed: headSeed, optimizerSettings: settings)
             try loadSource(source)
             startingModel = source.model
         }
         let method: UDAMethod
         switch configuration.method {
-        case .sourceOnly: return SourceOnly(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h)
-        case .adda: return ADDA(source: startingModel!, seed: configuration.subSeed(4), hyperparameters: h)
+        case .sourceOnly:
+            return SourceOnly(encoder: encoder, classCount: classCount, seed: headSeed, optimizerSettings: settings)
+        case .adda:
+            return ADDA(source: startingModel!, seed: configuration.subSeed(4), optimizerSettings: settings,
+                        hyperparameters: h.adda)
         case .adabn: method = AdaBN(encoder: encoder, classCount: classCount, seed: headSeed)
         case .selfEnsemble:
-            method = SelfEnsemble(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h, startsFromSource: fromSource)
+            method = SelfEnsemble(encoder: encoder, classCount: classCount, seed: headSeed, optimizerSettings: settings,
+                                  hyperparameters: h.selfEnsemble, startsFromSource: fromSource)
         case .cgdm:
-            method = CGDM(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h, startsFromSource: fromSource)
+            method = CGDM(encoder: encoder, classCount: classCount, seed: headSeed, optimizerSettings: settings,
+                          hyperparameters: h.cgdm, startsFromSource: fromSource)
         case .adamatch:
-            method = AdaMatch(encoder: encoder, classCount: classCount, seed: headSeed, hyperparameters: h, startsFromSource: fromSource)
+            method = AdaMatch(encoder: encoder, classCount: classCount, seed: headSeed, optimizerSettings: settings,
+                              hyperparameters: h.adamatch, startsFromSource: fromSource)
         }
         if let startingModel { try method.start(from: startingModel) }
         return method
     }
 
-    /// Everything a resume needs, checked before anything is written: `run.json` (when readable) made with the
-    /// same options, and each checkpoint that exists (the run's, and the source pre-training's when the method
+    /// Everything a resume needs, checked before anything is written: `run.json` (when present) readable and made
+    /// with the same options, and each checkpoint that exists (the run's, and the source pre-training's when the method
     /// trains one) intact, made with the same options, with a trainer state that fits and its selected model present.
+    /// A checkpoint that records its hyperparameters in the flat layout of earlier versions is refused with that reason.
     static func checkResumable(_ configuration: ExperimentConfiguration, pretraining: ExperimentConfiguration,
                                runDirectory: URL, pretrainingDirectory: URL) throws {
         let configURL = runDirectory.appendingPathComponent("run.json")
-        if let saved = try? readConfiguration(configURL) {
+        if FileManager.default.fileExists(atPath: configURL.path) {
+            let saved = try readConfiguration(configURL)
             var comparable = configuration
             if saved.imageShape == nil { comparable.imageShape = nil }
             if let differences = optionDifferences(saved.runOptions, comparable.runOptions, place: "there") {
@@ -325,8 +336,18 @@ public enum Experiment {
         for (directory, run) in checks {
             let checkpoint = directory.appendingPathComponent("checkpoint.safetensors")
             guard FileManager.default.fileExists(atPath: checkpoint.path) else { continue }
-            try Trainer.checkResumable(checkpoint, options: run.checkpointOptions, epochs: run.method.learnsWeights ? run.epochs : 1,
-                                       bestModel: directory.appendingPathComponent("best.safetensors"))
+            do {
+                try Trainer.checkResumable(checkpoint, options: run.checkpointOptions,
+                                           epochs: run.method.learnsWeights ? run.epochs : 1,
+                                           bestModel: directory.appendingPathComponent("best.safetensors"))
+            } catch CheckpointError.mismatch(let path, let reason) {
+                guard (try? Checkpoint.inspect(checkpoint))?.options?["hyperparameters"] != nil else {
+                    throw CheckpointError.mismatch(path: path, reason: reason)
+                }
+                throw CheckpointError.mismatch(path: path, reason: "it records the hyperparameters in the flat layout of an "
+                    + "earlier deeplense, which cannot be resumed; start this run again (`train --force`, or remove "
+                    + "its directory)")
+            }
         }
     }
 
@@ -336,8 +357,15 @@ public enum Experiment {
         shape.count == 3 && shape[0] == 1 ? "\(shape[1])x\(shape[2])" : "\(shape)"
     }
 
+    /// Reads a `run.json` (the flat hyperparameter layout of earlier versions is migrated, `MethodHyperparameters`);
+    /// a file that does not decode is one line naming the file and the key.
     static func readConfiguration(_ url: URL) throws -> ExperimentConfiguration {
-        try JSONDecoder().decode(ExperimentConfiguration.self, from: Data(contentsOf: url))
+        let data = try Data(contentsOf: url)
+        do {
+            return try JSONDecoder().decode(ExperimentConfiguration.self, from: data)
+        } catch let error as DecodingError {
+            throw ValidationFailure("\(url.path) is not a readable run.json: \(error.summary)")
+        }
     }
 
     static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {

@@ -26,11 +26,11 @@ import Testing
         var config = ExperimentConfiguration(method: kind, backbone: "tiny", epochs: 12, batchSize: 12, seed: 5)
         config.showProgress = false
         config.validationFraction = 0.1
-        config.hyperparameters.learningRate = 1e-2
-        config.hyperparameters.addaTargetLearningRate = 1e-3
-        config.hyperparameters.addaDiscriminatorLearningRate = 1e-3
-        config.hyperparameters.emaDecay = 0.9
-        config.hyperparameters.pseudoLabelInterval = 20
+        config.hyperparameters.optimizer.learningRate = 1e-2
+        config.hyperparameters.adda.targetLearningRate = 1e-3
+        config.hyperparameters.adda.discriminatorLearningRate = 1e-3
+        config.hyperparameters.selfEnsemble.emaDecay = 0.9
+        config.hyperparameters.cgdm.pseudoLabelInterval = 20
         let result = try Experiment.run(config, source: source, target: target, targetTest: targetTest,
                                         runDirectory: temporaryDirectory("shift\(kind)"), makeBackbone: tinyBuilder)
         return try #require(result.targetMetrics).accuracy

@@ -12,7 +12,7 @@ import Testing
         var config = ExperimentConfiguration(method: kind, backbone: backbone, epochs: 1, batchSize: batch, seed: 1)
         config.maximumIterationsPerEpoch = iterations
         config.showProgress = false
-        config.hyperparameters.pseudoLabelInterval = 1
+        config.hyperparameters.cgdm.pseudoLabelInterval = 1
         let source = textureImages(count: count, size: size, seed: 1)
         let target = textureImages(count: count, size: size, seed: 2, contrast: 0.5, offset: 1)
         let result = try Experiment.run(config, source: source, target: target, targetTest: target,
@@ -103,8 +103,8 @@ import Testing
 
     static func step(_ kind: MethodKind, backbone: String) throws {
         var config = ExperimentConfiguration(method: kind, backbone: backbone, epochs: 1, batchSize: 2, seed: 1)
-        config.hyperparameters.cgdmWarmupEpochs = 0
-        config.hyperparameters.cgdmNumK = 1
+        config.hyperparameters.cgdm.warmupEpochs = 0
+        config.hyperparameters.cgdm.numK = 1
         var generator = SeededGenerator(seed: 1)
         let context = IterationContext(epoch: 0, iteration: 0, iterationsPerEpoch: 1, totalIterations: 1)
         func iterate(_ method: UDAMethod) -> [String: Float] {

@@ -97,6 +97,42 @@ import Testing
         }
     }
 
+    /// A run resumes with its hyperparameters; a changed one is refused with its dotted name, by run.json and, with
+    /// run.json gone, by the checkpoint.
+    @Test func resumeNamesAChangedHyperparameter() throws {
+        let directory = temporaryDirectory()
+        try run(configuration(epochs: 2), in: directory)
+        #expect(try run(configuration(epochs: 2), in: directory, resume: true).training.completedEpochs == 2)
+        var other = configuration(epochs: 2)
+        other.hyperparameters.optimizer.weightDecay = 1e-3
+        #expect { try run(other, in: directory, resume: true) } throws: { error in
+            "\(error)".contains("run.json") && "\(error)".contains("hyperparameters.optimizer.weightDecay ")
+                && "\(error)".contains("there, 0.001 now")
+        }
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("run.json"))
+        #expect { try run(other, in: directory, resume: true) } throws: { error in
+            guard case let .mismatch(_, reason)? = error as? CheckpointError else { return false }
+            return reason.contains("hyperparameters.optimizer.weightDecay ") && reason.contains("in the checkpoint, 0.001 now")
+        }
+    }
+
+    /// A checkpoint whose options hold the hyperparameters as one flat entry (earlier versions) is refused with that
+    /// reason, even though its run.json agrees.
+    @Test func resumeOfAFlatLayoutCheckpointIsRefused() throws {
+        let directory = temporaryDirectory()
+        try run(configuration(epochs: 2), in: directory)
+        let checkpoint = directory.appendingPathComponent("checkpoint.safetensors")
+        let saved = try #require(try Checkpoint.inspect(checkpoint).options)
+        var flat = saved.filter { !$0.key.hasPrefix("hyperparameters.") }
+        flat["hyperparameters"] = #"{"learningRate":0.001}"#
+        let method = SourceOnly(encoder: TinyBackbone(seed: 3), classCount: 3, seed: 4)
+        let state = try Checkpoint.load(into: method, from: checkpoint)
+        try Checkpoint.save(method: method, trainerState: state, options: flat, to: checkpoint)
+        #expect { try run(configuration(epochs: 2), in: directory, resume: true) } throws: { error in
+            "\(error)".contains("flat layout of an earlier deeplense") && "\(error)".contains("--force")
+        }
+    }
+
     /// A missing selected model is found at the start of a resume, not after the remaining epochs.
     @Test func resumeWithoutTheSelectedModelIsRefused() throws {
         let directory = temporaryDirectory()

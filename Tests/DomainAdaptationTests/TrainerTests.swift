@@ -25,11 +25,11 @@ import Testing
     /// (two optimizers, pseudo-labels refreshed every iteration here); SourceOnly has the one-cycle schedule.
     @Test(arguments: [MethodKind.cgdm, MethodKind.sourceOnly])
     func resumeIsBitIdentical(kind: MethodKind) throws {
-        var h = Hyperparameters()
+        var h = CGDM.Hyperparameters()
         h.pseudoLabelInterval = 1
         func make() -> UDAMethod {
             kind == .cgdm ? CGDM(encoder: TinyBackbone(seed: 3), classCount: 3, seed: 4, hyperparameters: h)
-                : SourceOnly(encoder: TinyBackbone(seed: 3), classCount: 3, seed: 4, hyperparameters: h)
+                : SourceOnly(encoder: TinyBackbone(seed: 3), classCount: 3, seed: 4)
         }
         let full = temporaryDirectory(), interrupted = temporaryDirectory()
         let trainer = Trainer(method: make(), configuration: configuration(epochs: 3), runDirectory: full)

@@ -24,7 +24,9 @@ public final class ADDA: UDAMethod {
     /// - Parameters:
     ///   - source: a trained source model (`SourceOnly.model`); it is not modified.
     ///   - seed: seeds the discriminator.
-    public init(source: EncoderClassifier, seed: UInt64, hyperparameters: Hyperparameters = Hyperparameters()) {
+    ///   - settings: the weight decay of both optimizers (their learning rates are ADDA's own).
+    public init(source: EncoderClassifier, seed: UInt64, optimizerSettings settings: OptimizerSettings = OptimizerSettings(),
+                hyperparameters: Hyperparameters = Hyperparameters()) {
         sourceEncoder = source.encoder.deepCopy()
         sourceEncoder.freeze()
         sourceEncoder.eval()
@@ -36,10 +38,10 @@ public final class ADDA: UDAMethod {
         discriminator = DomainDiscriminator(featureCount: targetEncoder.featureCount,
                                             hiddenCount: hyperparameters.discriminatorHiddenCount, seed: seed)
         targetOptimizer = Adam(parameters: targetEncoder.trainableParameters(),
-                               learningRate: hyperparameters.addaTargetLearningRate, weightDecay: hyperparameters.weightDecay)
+                               learningRate: hyperparameters.targetLearningRate, weightDecay: settings.weightDecay)
         discriminatorOptimizer = Adam(parameters: discriminator.trainableParameters(),
-                                      learningRate: hyperparameters.addaDiscriminatorLearningRate,
-                                      weightDecay: hyperparameters.weightDecay)
+                                      learningRate: hyperparameters.discriminatorLearningRate,
+                                      weightDecay: settings.weightDecay)
     }
 
     public var modules: [(name: String, module: Module)] {

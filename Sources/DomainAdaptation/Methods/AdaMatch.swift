@@ -25,20 +25,27 @@ public final class AdaMatch: UDAMethod {
     public let name = "adamatch"
     public let model: EncoderClassifier
     public let optimizer: Adam
+    private let optimizerSettings: OptimizerSettings
     private let hyperparameters: Hyperparameters
     private let startsFromSource: Bool
 
-    public init(encoder: Backbone, classCount: Int, seed: UInt64, hyperparameters: Hyperparameters = Hyperparameters(),
-                startsFromSource: Bool = false) {
+    /// - Parameters:
+    ///   - settings: Adam's learning rates (`learningRate` from scratch, `fineTuningLearningRate` from the source model)
+    ///     and weight decay.
+    ///   - startsFromSource: whether the networks start from a trained source model (`start(from:)`).
+    public init(encoder: Backbone, classCount: Int, seed: UInt64,
+                optimizerSettings settings: OptimizerSettings = OptimizerSettings(),
+                hyperparameters: Hyperparameters = Hyperparameters(), startsFromSource: Bool = false) {
         model = EncoderClassifier(encoder: encoder,
                                   classifier: ClassifierHead(featureCount: encoder.featureCount, classCount: classCount, seed: seed))
-        optimizer = Adam(parameters: model.trainableParameters(), learningRate: hyperparameters.learningRate,
-                         weightDecay: hyperparameters.weightDecay)
+        optimizer = Adam(parameters: model.trainableParameters(), learningRate: settings.learningRate,
+                         weightDecay: settings.weightDecay)
+        optimizerSettings = settings
         self.hyperparameters = hyperparameters
         self.startsFromSource = startsFromSource
     }
 
-    public var targetBatchMultiplier: Int { hyperparameters.adaMatchTargetMultiplier }
+    public var targetBatchMultiplier: Int { hyperparameters.targetMultiplier }
     public var modules: [(name: String, module: Module)] { [("model", model)] }
     public var predictionModules: [(name: String, module: Module)] { [("model", model)] }
     public var predictor: EncoderClassifier { model }
@@ -66,7 +73,7 @@ public final class AdaMatch: UDAMethod {
 
     public func step(source: (images: Tensor, labels: [Int]), target: TargetBatch, context: IterationContext,
                      generator: inout SeededGenerator) -> [String: Float] {
-        optimizer.learningRate = adaptationLearningRate(hyperparameters, startsFromSource: startsFromSource,
+        optimizer.learningRate = adaptationLearningRate(optimizerSettings, startsFromSource: startsFromSource,
                                                         iteration: context.iteration, totalIterations: context.totalIterations)
         let b = source.images.shape[0], bt = target.images.shape[0]
         let sourceWeak = TrainingAugmentations.flips(source.images, generator: &generator)

@@ -21,7 +21,7 @@ import Lensing
 ///    both heads and differentiated analytically through the heads' gradients into the encoder.
 /// Pseudo-labels come from `ClusterPseudoLabels` over the whole target training set (evaluation mode), computed at the
 /// start of every epoch after the first and every `pseudoLabelInterval` iterations within an epoch; during the first
-/// `cgdmWarmupEpochs` epochs (1, as in the reference) the pseudo-label and gradient-discrepancy terms are off, because a
+/// `warmupEpochs` epochs (1, as in the reference) the pseudo-label and gradient-discrepancy terms are off, because a
 /// network that has not yet learnt the source classes gives pseudo-labels no better than chance.
 /// Weights as in the reference package and the authors' VisDA code: entropy 0.01, pseudo-labels 0.01, gradient
 /// discrepancy 0.01, discrepancy 1. Adam lr 1e-3, weight decay 5e-5 for encoder and heads from scratch.
@@ -40,18 +40,25 @@ public final class CGDM: UDAMethod {
     public private(set) var pseudoLabels: ClusterPseudoLabels?
     private var targetImages: LabeledImages?
     private var batchSize = 100
+    private let optimizerSettings: OptimizerSettings
     private let hyperparameters: Hyperparameters
     private let startsFromSource: Bool
     private let seed: UInt64
 
-    public init(encoder: Backbone, classCount: Int, seed: UInt64, hyperparameters: Hyperparameters = Hyperparameters(),
-                startsFromSource: Bool = false) {
+    /// - Parameters:
+    ///   - settings: Adam's learning rates (`learningRate` from scratch, `fineTuningLearningRate` from the source model)
+    ///     and weight decay.
+    ///   - startsFromSource: whether the networks start from a trained source model (`start(from:)`).
+    public init(encoder: Backbone, classCount: Int, seed: UInt64,
+                optimizerSettings settings: OptimizerSettings = OptimizerSettings(),
+                hyperparameters: Hyperparameters = Hyperparameters(), startsFromSource: Bool = false) {
         heads = BiClassifier(featureCount: encoder.featureCount, classCount: classCount, seed: seed)
         model = EncoderClassifier(encoder: encoder, classifier: heads)
-        encoderOptimizer = Adam(parameters: encoder.trainableParameters(), learningRate: hyperparameters.learningRate,
-                                weightDecay: hyperparameters.weightDecay)
-        classifierOptimizer = Adam(parameters: heads.trainableParameters(), learningRate: hyperparameters.learningRate,
-                                   weightDecay: hyperparameters.weightDecay)
+        encoderOptimizer = Adam(parameters: encoder.trainableParameters(), learningRate: settings.learningRate,
+                                weightDecay: settings.weightDecay)
+        classifierOptimizer = Adam(parameters: heads.trainableParameters(), learningRate: settings.learningRate,
+                                   weightDecay: settings.weightDecay)
+        optimizerSettings = settings
         self.hyperparameters = hyperparameters
         self.startsFromSource = startsFromSource
         self.seed = seed
@@ -101,7 +108,7 @@ public final class CGDM: UDAMethod {
     }
 
     /// Whether the pseudo-label and gradient-discrepancy terms are active in `epoch` (0-based).
-    func usesPseudoLabels(epoch: Int) -> Bool { startsFromSource || epoch >= hyperparameters.cgdmWarmupEpochs }
+    func usesPseudoLabels(epoch: Int) -> Bool { startsFromSource || epoch >= hyperparameters.warmupEpochs }
 
     public func step(source: (images: Tensor, labels: [Int]), target: TargetBatch, context: IterationContext,
                      generator: inout SeededGenerator) -> [String: Float] {
@@ -113,8 +120,8 @@ public final class CGDM: UDAMethod {
         let xt = TrainingAugmentations.flips(target.images, generator: &generator)
         let ys = source.labels
         let h = hyperparameters
-        let learningRate = adaptationLearningRate(h, startsFromSource: startsFromSource, iteration: context.iteration,
-                                                  totalIterations: context.totalIterations)
+        let learningRate = adaptationLearningRate(optimizerSettings, startsFromSource: startsFromSource,
+                                                  iteration: context.iteration, totalIterations: context.totalIterations)
         encoderOptimizer.learningRate = learningRate
         classifierOptimizer.learningRate = learningRate
         model.train()
@@ -158,7 +165,7 @@ public final class CGDM: UDAMethod {
         heads.freeze()
         defer { heads.freeze(false) }
         var discrepancy: Float = 0, gradientGap: Float = 0
-        for _ in 0..<h.cgdmNumK {
+        for _ in 0..<h.numK {
             f = encode()
             (t1, t2) = heads.logits(f.target)
             let disc = UDALoss.classifierDiscrepancy(t1, t2)

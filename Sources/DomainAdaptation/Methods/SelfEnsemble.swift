@@ -25,16 +25,23 @@ public final class SelfEnsemble: UDAMethod {
     public let student: EncoderClassifier
     public let teacher: EMATeacher<EncoderClassifier>
     public let optimizer: Adam
+    private let optimizerSettings: OptimizerSettings
     private let hyperparameters: Hyperparameters
     private let startsFromSource: Bool
 
-    public init(encoder: Backbone, classCount: Int, seed: UInt64, hyperparameters: Hyperparameters = Hyperparameters(),
-                startsFromSource: Bool = false) {
+    /// - Parameters:
+    ///   - settings: Adam's learning rates (`learningRate` from scratch, `fineTuningLearningRate` from the source model)
+    ///     and weight decay.
+    ///   - startsFromSource: whether the networks start from a trained source model (`start(from:)`).
+    public init(encoder: Backbone, classCount: Int, seed: UInt64,
+                optimizerSettings settings: OptimizerSettings = OptimizerSettings(),
+                hyperparameters: Hyperparameters = Hyperparameters(), startsFromSource: Bool = false) {
         student = EncoderClassifier(encoder: encoder,
                                     classifier: ClassifierHead(featureCount: encoder.featureCount, classCount: classCount, seed: seed))
         teacher = EMATeacher(student: student, decay: hyperparameters.emaDecay)
-        optimizer = Adam(parameters: student.trainableParameters(), learningRate: hyperparameters.learningRate,
-                         weightDecay: hyperparameters.weightDecay)
+        optimizer = Adam(parameters: student.trainableParameters(), learningRate: settings.learningRate,
+                         weightDecay: settings.weightDecay)
+        optimizerSettings = settings
         self.hyperparameters = hyperparameters
         self.startsFromSource = startsFromSource
     }
@@ -90,7 +97,7 @@ public final class SelfEnsemble: UDAMethod {
 
     public func step(source: (images: Tensor, labels: [Int]), target: TargetBatch, context: IterationContext,
                      generator: inout SeededGenerator) -> [String: Float] {
-        optimizer.learningRate = adaptationLearningRate(hyperparameters, startsFromSource: startsFromSource,
+        optimizer.learningRate = adaptationLearningRate(optimizerSettings, startsFromSource: startsFromSource,
                                                         iteration: context.iteration, totalIterations: context.totalIterations)
         student.train()
         teacher.model.train()

@@ -10,17 +10,19 @@ public final class SourceOnly: UDAMethod {
     public let model: EncoderClassifier
     public let optimizer: Adam
     private var scheduler: OneCycleLR?
-    private let hyperparameters: Hyperparameters
+    private let optimizerSettings: OptimizerSettings
 
     /// - Parameters:
     ///   - encoder: any backbone; its features feed a `ClassifierHead(featureCount, classCount)`.
     ///   - seed: seeds the classifier head.
-    public init(encoder: Backbone, classCount: Int, seed: UInt64, hyperparameters: Hyperparameters = Hyperparameters()) {
+    ///   - settings: Adam's `learningRate` (the one-cycle peak) and weight decay.
+    public init(encoder: Backbone, classCount: Int, seed: UInt64,
+                optimizerSettings settings: OptimizerSettings = OptimizerSettings()) {
         model = EncoderClassifier(encoder: encoder,
                                   classifier: ClassifierHead(featureCount: encoder.featureCount, classCount: classCount, seed: seed))
-        optimizer = Adam(parameters: model.trainableParameters(), learningRate: hyperparameters.learningRate,
-                         weightDecay: hyperparameters.weightDecay)
-        self.hyperparameters = hyperparameters
+        optimizer = Adam(parameters: model.trainableParameters(), learningRate: settings.learningRate,
+                         weightDecay: settings.weightDecay)
+        optimizerSettings = settings
     }
 
     public var modules: [(name: String, module: Module)] { [("model", model)] }
@@ -31,7 +33,8 @@ public final class SourceOnly: UDAMethod {
     public var optimizers: [(name: String, optimizer: Optimizer)] { [("adam", optimizer)] }
 
     public func prepare(totalIterations: Int, targetImages: LabeledImages, batchSize: Int) {
-        let schedule = OneCycleLR(optimizer: optimizer, maxLearningRate: hyperparameters.learningRate, totalSteps: totalIterations)
+        let schedule = OneCycleLR(optimizer: optimizer, maxLearningRate: optimizerSettings.learningRate,
+                                  totalSteps: totalIterations)
         schedule.restore(stepCount: optimizer.stepCount)
         scheduler = schedule
     }

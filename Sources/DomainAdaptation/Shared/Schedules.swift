@@ -10,13 +10,13 @@ public func adaMatchWarmup(step: Int, totalSteps: Int) -> Float {
     return Float(0.5 - cos(phase) / 2)
 }
 
-/// The learning rate of an adapting method at `iteration` of `totalIterations`: constant `hyperparameters.learningRate`
+/// The learning rate of an adapting method at `iteration` of `totalIterations`: constant `settings.learningRate`
 /// from random weights (the reference protocol), or, when the method starts from a trained source model,
-/// `hyperparameters.fineTuningLearningRate` annealed to zero by a half cosine (Loshchilov & Hutter 2017), so the
+/// `settings.fineTuningLearningRate` annealed to zero by a half cosine (Loshchilov & Hutter 2017), so the
 /// adaptation ends with small steps around a model that is already good on the source domain.
-func adaptationLearningRate(_ hyperparameters: Hyperparameters, startsFromSource: Bool, iteration: Int,
+func adaptationLearningRate(_ settings: OptimizerSettings, startsFromSource: Bool, iteration: Int,
                             totalIterations: Int) -> Float {
-    guard startsFromSource else { return hyperparameters.learningRate }
+    guard startsFromSource else { return settings.learningRate }
     let progress = min(1, Double(iteration) / Double(max(1, totalIterations)))
-    return hyperparameters.fineTuningLearningRate * Float(0.5 * (1 + cos(Double.pi * progress)))
+    return settings.fineTuningLearningRate * Float(0.5 * (1 + cos(Double.pi * progress)))
 }
