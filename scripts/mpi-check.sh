@@ -3,7 +3,8 @@
 # `deeplense train --distributed` over 2 ranks (mpirun) must give the model and checkpoint of a one-process run with the
 # same global batch (16) to round-off after one optimizer step (source-only; ADDA with its source pre-training), a
 # 2-epoch run must keep its ranks in agreement (the trainer checks every epoch), and a method or batch that cannot be
-# split must be refused with one line.
+# split must be refused with one line. As root it also launches the source-only run with `srun --mpi=pmix -n 2` on the
+# loopback Slurm cluster (scripts/slurm-loopback.sh) and compares it the same way.
 #
 #   scripts/mpi-check.sh path/to/deeplense      (a deeplense built with `--traits MPI`; `make mpi-check` builds it)
 #
@@ -50,6 +51,18 @@ done
     --out "$WORK/two-epochs" >"$WORK/two-epochs.log" 2>&1 || { cat "$WORK/two-epochs.log"; fail "the 2-epoch run failed"; }
 grep -h "collectives" "$WORK/two-epochs.log"
 
+if [ "$(id -u)" = 0 ]; then
+    export SLURM_LOOPBACK_DIR=${SLURM_LOOPBACK_DIR:-/tmp/deeplense-slurm}
+    export SLURM_CONF=$SLURM_LOOPBACK_DIR/slurm.conf
+    scripts/slurm-loopback.sh up
+    trap 'scripts/slurm-loopback.sh down' EXIT
+    srun --mpi=pmix -n 2 --cpus-per-task 1 "$DEEPLENSE" train --method source-only "${RUN[@]}" --epochs 1 --max-iterations 1 \
+        --distributed --out "$WORK/srun-source-only" >"$WORK/srun-source-only.log" 2>&1 \
+        || { cat "$WORK/srun-source-only.log"; fail "the 2-task srun run failed"; }
+    "$DEEPLENSE" diff "$WORK/one-process-source-only/best.safetensors" "$WORK/srun-source-only/best.safetensors" \
+        --tolerance "$TOLERANCE" --top 0 || fail "srun: 2 tasks differ from one process"
+fi
+
 refused() {  # a run that must stop with a one-line reason containing $1
     local expected=$1; shift
     if "${MPIRUN[@]}" "$DEEPLENSE" train "${RUN[@]}" --epochs 1 --distributed "$@" --out "$WORK/refused" >"$WORK/refused.log" 2>&1; then
@@ -60,4 +73,4 @@ refused() {  # a run that must stop with a one-line reason containing $1
 }
 refused "distributed trains source-only, adda and adabn" --method self-ensemble
 refused "does not split evenly over 2 processes" --method source-only --batch 15 --force
-echo "mpi-check: 2 ranks reproduce one process (source-only within $TOLERANCE, ADDA within $TOLERANCE but 0.1 % of the values); unsplittable runs are refused"
+echo "mpi-check: 2 ranks (mpirun; srun --mpi=pmix as root) reproduce one process (source-only within $TOLERANCE, ADDA within $TOLERANCE but 0.1 % of the values); unsplittable runs are refused"
