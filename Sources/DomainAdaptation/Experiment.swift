@@ -221,7 +221,7 @@ public enum Experiment {
         }
         try writeJSON(summary.state.history, to: runDirectory.appendingPathComponent("history.json"))
         try Data(EvaluationPlots.trainingCurvesSVG(summary.state.history, title: "\(configuration.method.rawValue) on \(configuration.backbone)").utf8)
-            .write(to: runDirectory.appendingPathComponent("training_curves.svg"), options: .atomic)
+            .writeAtomically(to: runDirectory.appendingPathComponent("training_curves.svg"))
         var metrics: ClassificationMetrics? = nil
         if let targetTest {
             try Checkpoint.loadModel(into: method, from: summary.bestModel)
@@ -268,8 +268,8 @@ public enum Experiment {
         if let directory {
             try metrics.write(to: directory.appendingPathComponent("metrics.json"))
             try Data(EvaluationPlots.confusionMatrixSVG(metrics.confusionMatrix, classNames: names).utf8)
-                .write(to: directory.appendingPathComponent("confusion_matrix.svg"), options: .atomic)
-            try Data(EvaluationPlots.rocSVG(metrics).utf8).write(to: directory.appendingPathComponent("roc_curves.svg"), options: .atomic)
+                .writeAtomically(to: directory.appendingPathComponent("confusion_matrix.svg"))
+            try Data(EvaluationPlots.rocSVG(metrics).utf8).writeAtomically(to: directory.appendingPathComponent("roc_curves.svg"))
         }
         return metrics
     }
@@ -371,6 +371,6 @@ public enum Experiment {
     static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(value).write(to: url, options: .atomic)
+        try encoder.encode(value).writeAtomically(to: url)
     }
 }

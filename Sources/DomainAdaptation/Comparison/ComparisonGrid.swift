@@ -114,7 +114,7 @@ public struct ComparisonGrid: Sendable {
     public func writeTable() throws {
         try checkTable()
         try FileManager.default.createDirectory(at: plan.outputDirectory, withIntermediateDirectories: true)
-        try Data(table.utf8).write(to: tableURL, options: .atomic)
+        try Data(table.utf8).writeAtomically(to: tableURL)
     }
 
     /// Refuses to work on an output directory whose `cells.tsv` maps indices to other cells (a command run with other
@@ -165,7 +165,7 @@ public struct ComparisonGrid: Sendable {
             return record
         } catch {
             try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try? Data("\(error)\n".utf8).write(to: failureURL, options: .atomic)
+            try? Data("\(error)\n".utf8).writeAtomically(to: failureURL)
             throw error
         }
     }

@@ -266,8 +266,8 @@ public enum Comparison {
     static func write(_ results: ComparisonResults, plan: ComparisonPlan) throws {
         let out = plan.outputDirectory
         try Experiment.writeJSON(results, to: out.appendingPathComponent("results.json"))
-        try Data(results.markdown.utf8).write(to: out.appendingPathComponent("results.md"), options: .atomic)
-        try Data(ComparisonPlots.accuracySVG(results).utf8).write(to: out.appendingPathComponent("accuracy_by_method.svg"), options: .atomic)
+        try Data(results.markdown.utf8).writeAtomically(to: out.appendingPathComponent("results.md"))
+        try Data(ComparisonPlots.accuracySVG(results).utf8).writeAtomically(to: out.appendingPathComponent("accuracy_by_method.svg"))
         for method in results.methods.compactMap(MethodKind.init(rawValue:)) {
             let seed = plan.seeds[0]
             let curves: [(backbone: String, metrics: ClassificationMetrics)] = plan.backbones.compactMap { backbone in
@@ -275,7 +275,7 @@ public enum Comparison {
                 return (try? ClassificationMetrics.read(from: url)).map { (backbone, $0) }
             }
             try Data(ComparisonPlots.rocSVG(method: method.rawValue, curves: curves).utf8)
-                .write(to: out.appendingPathComponent("roc_\(method.rawValue).svg"), options: .atomic)
+                .writeAtomically(to: out.appendingPathComponent("roc_\(method.rawValue).svg"))
         }
     }
 }

@@ -136,7 +136,7 @@ public enum SlurmScripts {
         try FileManager.default.createDirectory(at: logDirectory(grid), withIntermediateDirectories: true)
         for (name, text) in make(grid: grid, executable: executable, arguments: arguments, options: options) {
             let url = directory.appendingPathComponent(name)
-            try Data(text.utf8).write(to: url, options: .atomic)
+            try Data(text.utf8).writeAtomically(to: url)
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
         }
         return directory

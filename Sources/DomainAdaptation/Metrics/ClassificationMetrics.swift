@@ -77,7 +77,7 @@ public struct ClassificationMetrics: Codable, Equatable, Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        try encoder.encode(self).write(to: url, options: .atomic)
+        try encoder.encode(self).writeAtomically(to: url)
     }
 
     /// Reads metrics written by `write(to:)`.

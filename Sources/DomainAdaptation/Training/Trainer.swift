@@ -416,7 +416,7 @@ public final class Trainer {
                 return epoch <= completed
             }
         }
-        try Data(kept.map { $0 + "\n" }.joined().utf8).write(to: stepLogURL, options: .atomic)
+        try Data(kept.map { $0 + "\n" }.joined().utf8).writeAtomically(to: stepLogURL)
     }
 
     private func appendStepLog(_ lines: [String]) throws {
