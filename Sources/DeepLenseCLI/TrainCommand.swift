@@ -90,7 +90,7 @@ public struct TrainCommand: ParsableCommand {
         if distributed {
             #if !MPI
             throw ValidationError("--distributed needs a deeplense built with MPI: install libopenmpi-dev and build with "
-                + "`swift build -c release --traits MPI --product deeplense` (README, \"Training over MPI\")")
+                + "`swift build -c release --traits MPI --product deeplense` (README, \"One large run over MPI\")")
             #endif
             guard [.sourceOnly, .adda, .adabn].contains(method) else {
                 throw ValidationError("--distributed trains source-only, adda and adabn; \(method.rawValue)'s losses use statistics "
