@@ -5,7 +5,8 @@
 /// `bucketSize` values, and divided by the rank count. A parameter receives the average when any rank had a
 /// gradient for it (a rank without one counts zeros) and stays without one when none had, so `Optimizer.step` skips
 /// the same parameters on every rank, as it does in one process. Reduction runs after the backward pass, not
-/// overlapped with it: every core already computes the backward pass, so there is nothing for an overlap to hide.
+/// overlapped with it: measured on 2 cores over shared memory (notebook 05), the allreduce of ResNet18's gradients is
+/// about 1 % of a step at 150x150 and every core is busy with the backward pass, so an overlap has little to hide.
 public final class GradientAveraging {
     public let group: DataParallelGroup
     /// Values per reduction call.
