@@ -107,8 +107,9 @@ public final class Trainer {
     /// The ranks this run is trained over (one process by default). Over several ranks (`deeplense train
     /// --distributed`) every rank runs `fit` with the same arguments: each takes its shard of every global batch,
     /// optimizers average gradients over the ranks before each update, batch normalisation uses global batch
-    /// statistics (`BatchNormSynchronization`), loss terms are averaged, every rank evaluates the epoch (so every
-    /// rank holds the same state), and only rank 0 writes files and prints.
+    /// statistics (`BatchNormSynchronization`), loss terms are averaged, the epoch's predictions (held-out accuracy,
+    /// DEV features, diagnostic) are split over the ranks and gathered, batch-norm re-estimation runs on every rank
+    /// (so every rank holds the same state), and only rank 0 writes files and prints.
     public var group = DataParallelGroup.singleProcess()
 
     public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
@@ -372,22 +373,38 @@ public final class Trainer {
     }
 
     /// Features, per-image cross-entropy and the number of correct predictions of the prediction model on `images`
-    /// (evaluation mode, no gradient); nil when a logit is not finite.
+    /// (evaluation mode, no gradient); nil when a logit is not finite. Over several ranks each rank predicts its
+    /// contiguous share of the images and the results are gathered (every rank gets the same, in image order).
     func predictions(_ images: LabeledImages, batchSize: Int) -> (features: [[Float]], losses: [Double], correct: Int)? {
         let predictor = method.predictor
-        var features: [[Float]] = [], losses: [Double] = [], correct = 0, start = 0
-        while start < images.count {
-            let indices = Array(start..<min(start + batchSize, images.count))
+        let rows = BatchShard(rank: group.rank, count: group.size).rows(of: images.count)
+        var features: [[Float]] = [], losses: [Double] = [], correct = 0, start = rows.lowerBound, finite = true
+        while start < rows.upperBound {
+            let indices = Array(start..<min(start + batchSize, rows.upperBound))
             let (x, y) = images.batch(indices)
             let (f, logits) = evaluate(predictor) { let f = predictor.encoder(x); return (f, predictor.classifier(f)) }
-            guard logits.scalars.allSatisfy(\.isFinite) else { return nil }
+            guard logits.scalars.allSatisfy(\.isFinite) else { finite = false; break }
             correct += zip(logits.argmax(axis: 1), y).filter { $0 == $1 }.count
             losses += withoutGradient { crossEntropy(logits: logits, labels: y, reduction: .none) }.scalars.map(Double.init)
             let d = f.shape[1]
             for i in 0..<indices.count { features.append(Array(f.scalars[(i * d)..<((i + 1) * d)])) }
             start += batchSize
         }
-        return (features, losses, correct)
+        guard group.isDistributed else { return finite ? (features, losses, correct) : nil }
+        guard group.all(finite) else { return nil }
+        // gather: each rank writes its rows into zeroed arrays, the sum over the ranks is the whole set
+        let d = predictor.encoder.featureCount
+        var allFeatures = [Float](repeating: 0, count: images.count * d)
+        var allLosses = [Double](repeating: 0, count: images.count + 1)
+        for (i, row) in features.enumerated() {
+            allFeatures.replaceSubrange(((rows.lowerBound + i) * d)..<((rows.lowerBound + i + 1) * d), with: row)
+        }
+        allLosses.replaceSubrange(rows.lowerBound..<(rows.lowerBound + losses.count), with: losses)
+        allLosses[images.count] = Double(correct)
+        group.sum(&allFeatures)
+        group.sum(&allLosses)
+        return ((0..<images.count).map { Array(allFeatures[($0 * d)..<(($0 + 1) * d)]) }, Array(allLosses.prefix(images.count)),
+                Int(allLosses[images.count]))
     }
 
     /// Up to `count` images spread evenly over `images` (every k-th), so the sample keeps the set's class balance.
