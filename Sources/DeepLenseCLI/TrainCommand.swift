@@ -92,8 +92,8 @@ public struct TrainCommand: ParsableCommand {
             throw ValidationError("--distributed needs a deeplense built with MPI: install libopenmpi-dev and build with "
                 + "`swift build -c release --traits MPI --product deeplense` (README, \"One large run over MPI\")")
             #endif
-            guard [.sourceOnly, .adda, .adabn].contains(method) else {
-                throw ValidationError("--distributed trains source-only, adda and adabn; \(method.rawValue)'s losses use statistics "
+            guard method.trainsDataParallel else {
+                throw ValidationError("--distributed trains \(MethodKind.dataParallelNames); \(method.rawValue)'s losses use statistics "
                     + "of the whole batch beyond batch normalisation and do not split over processes")
             }
         }

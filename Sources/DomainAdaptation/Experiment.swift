@@ -18,6 +18,14 @@ public enum MethodKind: String, CaseIterable, Codable, Sendable {
     public var requiresSourceModel: Bool { self == .adda || self == .adabn }
     /// Whether the method takes gradient steps (AdaBN only re-estimates normalisation statistics, in one epoch).
     public var learnsWeights: Bool { self != .adabn }
+    /// Whether the kind's method trains data-parallel (its `UDAMethod.supportsDataParallelTraining`), for refusing a
+    /// command line before anything is built.
+    public var trainsDataParallel: Bool { [.sourceOnly, .adda, .adabn].contains(self) }
+    /// The CLI names of the kinds that train data-parallel, as a phrase ("source-only, adda and adabn").
+    public static var dataParallelNames: String {
+        let names = allCases.filter(\.trainsDataParallel).map(\.rawValue)
+        return names.dropLast().joined(separator: ", ") + " and " + names.last!
+    }
 }
 
 /// Where an adapting method's networks start.

@@ -90,6 +90,17 @@ import Testing
         #expect(resumed[1].tensors == full[1].tensors)
     }
 
+    /// `MethodKind.trainsDataParallel`, which the CLI checks before building anything, says what each kind's method
+    /// answers.
+    @Test(arguments: MethodKind.allCases)
+    func kindsAgreeWithTheirMethods(kind: MethodKind) throws {
+        var configuration = ExperimentConfiguration(method: kind, backbone: "tiny", epochs: 1, batchSize: 4, seed: 1)
+        configuration.showProgress = false
+        let method = try Experiment.makeMethod(configuration, classCount: 3, makeBackbone: tinyBuilder) { _ in }
+        #expect(method.supportsDataParallelTraining == kind.trainsDataParallel)
+        #expect(MethodKind.dataParallelNames == "source-only, adda and adabn")
+    }
+
     /// Methods whose losses use whole-batch statistics, and batches that do not split evenly, are refused on every
     /// rank before the first step.
     @Test(arguments: [(MethodKind.selfEnsemble, 8, "self-ensemble cannot train over several processes"),

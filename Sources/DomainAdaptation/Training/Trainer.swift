@@ -198,7 +198,7 @@ public final class Trainer {
             if group.isDistributed {
                 guard method.supportsDataParallelTraining else {
                     throw ValidationFailure("\(method.name) cannot train over several processes: its losses use statistics of the "
-                        + "whole batch beyond batch normalisation; data-parallel training supports source-only, adda and adabn")
+                        + "whole batch beyond batch normalisation; data-parallel training supports \(MethodKind.dataParallelNames)")
                 }
                 guard batch % group.size == 0, targetBatch % group.size == 0 else {
                     throw ValidationFailure("the batch of \(batch) images does not split evenly over \(group.size) processes; "
