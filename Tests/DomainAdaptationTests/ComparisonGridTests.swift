@@ -139,11 +139,7 @@ import Testing
     @Test func cellsThenCollectEqualTheSerialComparison() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("grid-\(UUID())")
         defer { try? FileManager.default.removeItem(at: root) }
-        var profile = ComparisonProfile.demo
-        profile.trainCount = 24
-        profile.testCount = 12
-        profile.epochs = 1
-        profile.batchSize = 6
+        let profile = tinyComparisonProfile
         func plan(_ name: String) -> ComparisonPlan {
             var plan = ComparisonPlan(profile: profile, backbones: ["tiny"], methods: [.adabn, .adda], seeds: [1, 2],
                                       dataDirectory: root.appendingPathComponent("\(name)/data"),

@@ -84,11 +84,7 @@ import Testing
     @Test func endToEndOnTinySimulatedDataAndResume() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("compare-\(UUID())")
         defer { try? FileManager.default.removeItem(at: root) }
-        var profile = ComparisonProfile.demo
-        profile.trainCount = 24
-        profile.testCount = 12
-        profile.epochs = 1
-        profile.batchSize = 6
+        let profile = tinyComparisonProfile
         var plan = ComparisonPlan(profile: profile, backbones: ["tiny"], methods: MethodKind.allCases, seeds: [1],
                                   dataDirectory: root.appendingPathComponent("data"), outputDirectory: root)
         plan.showProgress = false

@@ -31,6 +31,17 @@ final class TinyBackbone: Layer, Backbone {
 
 let tinyBuilder: BackboneBuilder = { _, seed in TinyBackbone(seed: seed) }
 
+/// The demo profile shrunk for end-to-end comparison tests: 24 training and 12 test images per domain, one epoch of
+/// batch 6.
+var tinyComparisonProfile: ComparisonProfile {
+    var profile = ComparisonProfile.demo
+    profile.trainCount = 24
+    profile.testCount = 12
+    profile.epochs = 1
+    profile.batchSize = 6
+    return profile
+}
+
 /// A three-class texture task: class 0 horizontal stripes, class 1 vertical stripes, class 2 a checkerboard, each with a
 /// random phase, amplitude and additive noise. The target domain applies a global intensity change
 /// `x -> contrast * x + offset` to freshly drawn images: a feature-level shift under which a source-trained network with
