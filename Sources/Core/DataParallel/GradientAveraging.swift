@@ -59,7 +59,14 @@ public final class GradientAveraging {
         for (index, parameter) in parameters.enumerated() {
             let n = parameter.count
             if buffer[index] > 0 {
-                parameter.grad = Tensor(shape: parameter.shape, scalars: buffer[offset..<(offset + n)].map { $0 * scale })
+                // into this rank's gradient storage when it has one (no allocation per step), else a new gradient
+                let gradient = parameter.grad ?? Tensor.zeros(parameter.shape)
+                gradient.scalars.withUnsafeMutableBufferPointer { g in
+                    buffer.withUnsafeBufferPointer { b in
+                        for i in 0..<n { g[i] = b[offset + i] * scale }
+                    }
+                }
+                parameter.grad = gradient
             }
             offset += n
         }
